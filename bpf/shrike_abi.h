@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * shrike event ABI: the one contract between the BPF sensors and userspace.
+ *
+ * Both sides include this file. The BPF side gets the __u* types from
+ * vmlinux.h, userspace from <linux/types.h>. Every struct has fixed-width
+ * members, explicit padding and a size assert; message type numbers are
+ * explicit and never reused.
+ *
+ * Records are variable length: a fixed part followed by string data. A string
+ * is described by a struct shk_str {off, len} whose offset is relative to the
+ * start of the record. Userspace must treat every offset and length as
+ * hostile and validate it against the record size (detect/decode.c does).
+ */
+#ifndef SHRIKE_ABI_H
+#define SHRIKE_ABI_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define SHK_ABI_VERSION 1
+
+#define SHK_COMM_LEN 16
+/* Bounds on what the kernel side copies. Powers of two: BPF masks with them. */
+#define SHK_PATH_MAX 4096  /* one path, including the NUL */
+#define SHK_ARGS_MAX 4096  /* argv bytes (NUL separated) */
+#define SHK_ENV_MAX 4096   /* environment bytes (NUL separated) */
+#define SHK_NAME_MAX 256   /* one path component / short string */
+#define SHK_EVENT_MAX 32768 /* a record never exceeds this */
+#define SHK_PATH_DEPTH 48  /* path components walked; deeper paths are truncated */
+#define SHK_CGROUP_DEPTH 16
+
+/* Message types. Never renumber, never reuse. */
+enum shk_event_type {
+	SHK_EV_EXEC = 1,    /* sched_process_exec: a new program image */
+	SHK_EV_FORK = 2,    /* sched_process_fork: a new process or thread */
+	SHK_EV_EXIT = 3,    /* sched_process_exit, once per thread group */
+	SHK_EV_SYSCALL = 4, /* a syscall of interest, at exit */
+	/* 5: reserved for kernel verdicts (deny/kill) */
+	SHK_EV_MAX
+};
+
+/* Header flags. */
+#define SHK_F_TRUNCATED (1u << 0) /* a string or path was cut at its bound */
+#define SHK_F_ENTER_CTX (1u << 1) /* task context captured at syscall entry */
+
+struct shk_hdr {
+	__u16 type;    /* enum shk_event_type */
+	__u16 abi;     /* SHK_ABI_VERSION */
+	__u32 size;    /* total record size, header included */
+	__u64 ts_ns;   /* CLOCK_BOOTTIME, ns */
+	__u32 pid;     /* tgid, as userspace calls it */
+	__u32 tid;
+	__u32 cpu;
+	__u32 flags;   /* SHK_F_* */
+};
+_Static_assert(sizeof(struct shk_hdr) == 32, "shk_hdr size");
+
+/* The task a record is about, resolved in the kernel at the event. */
+struct shk_task {
+	__u32 ppid;      /* tgid of the real parent */
+	__u32 vpid;      /* tgid as seen in the task's own pid namespace */
+	__u32 vtid;
+	__u32 uid, gid, euid, egid;
+	__u32 loginuid;  /* (uid_t)-1 when unset */
+	__u32 sessionid;
+	__u32 tty;       /* tty_nr as in /proc/PID/stat, 0 when none */
+	__u32 pidns;     /* namespace inode numbers */
+	__u32 mntns;
+	__u32 netns;
+	__u32 _pad0;
+	__u64 cgroup_id; /* cgroup v2 (default hierarchy) id == cgroupfs inode */
+	__u64 cap_eff, cap_prm, cap_inh;
+	__u64 start_ns;  /* group leader start time (boottime ns): pid reuse check */
+	char comm[SHK_COMM_LEN];
+};
+_Static_assert(sizeof(struct shk_task) == 112, "shk_task size");
+
+struct shk_str {
+	__u16 off; /* from the start of the record; 0 when absent */
+	__u16 len; /* bytes, without the terminating NUL */
+};
+_Static_assert(sizeof(struct shk_str) == 4, "shk_str size");
+
+/* File descriptor types, resolved from the inode at the event. */
+enum shk_fd_type {
+	SHK_FD_NONE = 0, /* not resolved (no such fd, or not asked for) */
+	SHK_FD_FILE = 1,
+	SHK_FD_DIR = 2,
+	SHK_FD_IPV4 = 3,
+	SHK_FD_IPV6 = 4,
+	SHK_FD_UNIX = 5,
+	SHK_FD_PIPE = 6,
+	SHK_FD_EVENT = 7,
+	SHK_FD_SIGNALFD = 8,
+	SHK_FD_EVENTPOLL = 9,
+	SHK_FD_INOTIFY = 10,
+	SHK_FD_TIMERFD = 11,
+	SHK_FD_NETLINK = 12,
+	SHK_FD_BPF = 13,
+	SHK_FD_USERFAULTFD = 14,
+	SHK_FD_IO_URING = 15,
+	SHK_FD_MEMFD = 16,
+	SHK_FD_SOCK_OTHER = 17, /* a socket of another family */
+	SHK_FD_ANON_OTHER = 18, /* another anon inode */
+	SHK_FD_CHAR = 19,       /* character device */
+	SHK_FD_BLOCK = 20,
+	SHK_FD_TYPE_MAX
+};
+
+/* The state of one fd at the event. Ports are host order; addresses are
+ * network order (IPv4 in the first 4 bytes). "local"/"remote" follow the
+ * socket, not the connection direction. */
+struct shk_fd {
+	__s32 fd;        /* -1 when absent */
+	__u8 type;       /* enum shk_fd_type */
+	__u8 sock_type;  /* SOCK_STREAM, SOCK_DGRAM, ... */
+	__u16 family;    /* AF_* */
+	__u16 protocol;  /* IPPROTO_* */
+	__u16 lport;
+	__u16 rport;
+	__u16 _pad0;
+	__u32 flags;     /* file f_flags (O_*) */
+	__u32 dev;       /* st_dev, kernel encoding (major << 20 | minor) */
+	__u64 ino;
+	__u8 laddr[16];
+	__u8 raddr[16];
+};
+_Static_assert(sizeof(struct shk_fd) == 64, "shk_fd size");
+
+/* Executable properties (SHK_EV_EXEC.exe_flags). */
+#define SHK_EXE_MEMFD (1u << 0)       /* image is a memfd (fileless) */
+#define SHK_EXE_UPPER_LAYER (1u << 1) /* on an overlayfs upper layer */
+#define SHK_EXE_WRITABLE (1u << 2)    /* writable by the executing euid */
+#define SHK_EXE_LOWER_LAYER (1u << 3) /* on an overlayfs lower layer */
+
+enum shk_exec_str {
+	SHK_EXEC_EXE = 0,  /* resolved absolute path of the image */
+	SHK_EXEC_FILENAME, /* the filename execve was given (bprm->filename) */
+	SHK_EXEC_ARGS,     /* argv, NUL separated, bounded */
+	SHK_EXEC_ENV,      /* environment, NUL separated, bounded */
+	SHK_EXEC_CWD,      /* working directory */
+	SHK_EXEC_CGROUP,   /* cgroup v2 path, from the v2 root */
+	SHK_EXEC_INTERP,   /* bprm->interp: the script for #! images */
+	SHK_EXEC_NSTR
+};
+
+struct shk_exec {
+	struct shk_hdr hdr;
+	struct shk_task task;
+	__u64 exe_ino;
+	__u32 exe_dev;
+	__u32 exe_mode;
+	__u64 exe_ctime_ns;
+	__u64 exe_mtime_ns;
+	__u32 exe_flags; /* SHK_EXE_* */
+	__u32 old_tid;   /* tid that called execve (differs for a thread) */
+	__u32 argc;      /* argc as the kernel counted it */
+	__u8 std_type[3]; /* enum shk_fd_type of fds 0, 1, 2 */
+	__u8 _pad0;
+	struct shk_str str[SHK_EXEC_NSTR];
+	__u32 _pad1;
+};
+_Static_assert(sizeof(struct shk_exec) == 224, "shk_exec size");
+
+#define SHK_FORK_THREAD (1u << 0) /* a new thread, not a new process */
+
+struct shk_fork {
+	struct shk_hdr hdr; /* pid/tid: the child */
+	struct shk_task task; /* the child */
+	__u32 parent_pid;
+	__u32 parent_tid;
+	__u32 flags; /* SHK_FORK_* */
+	__u32 _pad0;
+};
+_Static_assert(sizeof(struct shk_fork) == 160, "shk_fork size");
+
+struct shk_exit {
+	struct shk_hdr hdr;
+	__s32 exit_code; /* as wait(2) encodes it */
+	__u32 _pad0;
+	char comm[SHK_COMM_LEN];
+};
+_Static_assert(sizeof(struct shk_exit) == 56, "shk_exit size");
+
+/* String slots of a syscall record; which are set depends on the syscall
+ * (detect/decode.c documents the mapping). */
+enum shk_sys_str {
+	SHK_SYS_PATH = 0, /* kernel-resolved absolute path (from the fd or file) */
+	SHK_SYS_RAW,      /* the path argument as passed */
+	SHK_SYS_BASE,     /* directory a relative RAW is relative to (dirfd/cwd) */
+	SHK_SYS_RAW2,     /* second path argument (link/rename target) */
+	SHK_SYS_BASE2,    /* directory a relative RAW2 is relative to */
+	SHK_SYS_EXTRA,    /* syscall specific: fstype, memfd name, unix path, ... */
+	SHK_SYS_NSTR
+};
+
+/* fd slots of a syscall record. */
+enum shk_sys_fd {
+	SHK_FD_ARG = 0, /* the fd argument (connect, dup oldfd, fchmod, ...) */
+	SHK_FD_RES = 1, /* the fd the syscall returned or created */
+	SHK_SYS_NFD
+};
+
+struct shk_syscall {
+	struct shk_hdr hdr;
+	struct shk_task task;
+	__s64 ret;
+	__u64 args[6];   /* raw syscall arguments */
+	__u32 nr;        /* x86_64 syscall number */
+	__u32 _pad0;
+	struct shk_fd fd[SHK_SYS_NFD];
+	struct shk_str str[SHK_SYS_NSTR];
+};
+_Static_assert(sizeof(struct shk_syscall) == 360, "shk_syscall size");
+
+/* Interest map values (indexed by syscall number). */
+#define SHK_INTEREST_EXIT (1u << 0)  /* emit at sys_exit */
+#define SHK_INTEREST_ENTER (1u << 1) /* capture task context at sys_enter */
+#define SHK_SYSCALL_MAX 512
+
+/* Per-CPU counters (array map "counters", one slot per CPU). */
+struct shk_counters {
+	__u64 emitted;    /* records written to the ring buffer */
+	__u64 drops;      /* ring buffer full: record lost */
+	__u64 oversize;   /* record bigger than SHK_EVENT_MAX: dropped */
+	__u64 truncated;  /* record emitted with a string cut at its bound */
+	__u64 enter_miss; /* enter context wanted at exit but not found */
+	__u64 _reserved[3];
+};
+_Static_assert(sizeof(struct shk_counters) == 64, "shk_counters size");
+
+/* Load-time configuration (const volatile in the BPF object). */
+struct shk_config {
+	__u32 self_pid; /* shrike's own tgid: never reported */
+	__u32 _pad0;
+};
+
+#endif /* SHRIKE_ABI_H */
