@@ -208,17 +208,59 @@ struct shk_syscall {
 	struct shk_task task;
 	__s64 ret;
 	__u64 args[6];   /* raw syscall arguments */
-	__u32 nr;        /* x86_64 syscall number */
-	__u32 _pad0;
+	__u32 nr;        /* native syscall number */
+	__u32 kind;      /* enum shk_sys_kind: the argument layout */
 	struct shk_fd fd[SHK_SYS_NFD];
 	struct shk_str str[SHK_SYS_NSTR];
 };
 _Static_assert(sizeof(struct shk_syscall) == 360, "shk_syscall size");
 
-/* Interest map values (indexed by syscall number). */
+/*
+ * Argument layouts. Userspace maps syscall names to numbers with libseccomp
+ * and tells the kernel side, through the interest map, which layout each
+ * number has; the BPF side never hard-codes syscall numbers.
+ */
+enum shk_sys_kind {
+	SHK_K_NONE = 0,
+	SHK_K_PLAIN,      /* integer arguments only */
+	SHK_K_OPEN,       /* open(path, flags, mode) */
+	SHK_K_OPENAT,     /* openat(dirfd, path, flags, mode) */
+	SHK_K_OPENAT2,    /* openat2(dirfd, path, how, size) */
+	SHK_K_CREAT,      /* creat(path, mode) */
+	SHK_K_EXECVE,     /* execve(path, argv, envp): failures only */
+	SHK_K_EXECVEAT,   /* execveat(dirfd, path, argv, envp, flags) */
+	SHK_K_SOCKADDR,   /* connect/bind(fd, addr, len) */
+	SHK_K_ACCEPT,     /* accept/accept4(fd, addr, len[, flags]) */
+	SHK_K_SOCKET,     /* socket(domain, type, proto) */
+	SHK_K_FD,         /* (fd, ...): listen, sendmsg, recvmsg, fchmod, ... */
+	SHK_K_SENDTO,     /* sendto/recvfrom(fd, buf, len, flags, addr, alen) */
+	SHK_K_DUP,        /* dup/dup2/dup3(oldfd[, newfd[, flags]]) */
+	SHK_K_PATH,       /* (path, ...): mkdir, rmdir, unlink, chmod, umount2 */
+	SHK_K_PATHAT,     /* (dirfd, path, ...): mkdirat, unlinkat, fchmodat */
+	SHK_K_CHDIR,      /* chdir(path): PATH is the new cwd */
+	SHK_K_SYMLINK,    /* symlink(target, linkpath) */
+	SHK_K_SYMLINKAT,  /* symlinkat(target, newdirfd, linkpath) */
+	SHK_K_PATH2,      /* link/rename(old, new) */
+	SHK_K_PATH2AT,    /* linkat/renameat/renameat2(odfd, old, ndfd, new) */
+	SHK_K_FINIT_MODULE, /* finit_module(fd, params, flags) */
+	SHK_K_INIT_MODULE,  /* init_module(image, len, params) */
+	SHK_K_MEMFD,      /* memfd_create(name, flags) */
+	SHK_K_MOUNT,      /* mount(source, target, fstype, flags, data) */
+	SHK_K_PRCTL,      /* prctl(option, arg2, ...) */
+	SHK_K_MAX
+};
+
+/* Interest map value (array indexed by syscall number). */
 #define SHK_INTEREST_EXIT (1u << 0)  /* emit at sys_exit */
-#define SHK_INTEREST_ENTER (1u << 1) /* capture task context at sys_enter */
+#define SHK_INTEREST_ENTER (1u << 1) /* report the task as it was at entry */
 #define SHK_SYSCALL_MAX 512
+
+struct shk_interest {
+	__u8 flags; /* SHK_INTEREST_* */
+	__u8 kind;  /* enum shk_sys_kind */
+	__u16 _pad0;
+};
+_Static_assert(sizeof(struct shk_interest) == 4, "shk_interest size");
 
 /* Per-CPU counters (array map "counters", one slot per CPU). */
 struct shk_counters {
@@ -227,7 +269,8 @@ struct shk_counters {
 	__u64 oversize;   /* record bigger than SHK_EVENT_MAX: dropped */
 	__u64 truncated;  /* record emitted with a string cut at its bound */
 	__u64 enter_miss; /* enter context wanted at exit but not found */
-	__u64 _reserved[3];
+	__u64 compat;     /* 32-bit (ia32) syscalls, not decoded */
+	__u64 _reserved[2];
 };
 _Static_assert(sizeof(struct shk_counters) == 64, "shk_counters size");
 

@@ -15,6 +15,11 @@
 #include <stdint.h>
 #include "shrike_abi.h"
 
+/* Enough string slots for every record type. */
+#define SHK_EV_NSTR 7
+_Static_assert((int)SHK_EV_NSTR >= (int)SHK_EXEC_NSTR && (int)SHK_EV_NSTR >= (int)SHK_SYS_NSTR,
+	       "SHK_EV_NSTR too small");
+
 struct shk_strv {
 	const char *p; /* NUL-terminated; NULL when absent */
 	size_t len;    /* bytes, without the NUL (may contain NULs: argv, env) */
@@ -32,7 +37,7 @@ struct shk_event {
 	};
 	/* String slots: enum shk_exec_str for exec, enum shk_sys_str for
 	 * syscalls. */
-	struct shk_strv str[SHK_EXEC_NSTR > SHK_SYS_NSTR ? SHK_EXEC_NSTR : SHK_SYS_NSTR];
+	struct shk_strv str[SHK_EV_NSTR];
 	/* Syscalls only: the absolute, lexically normalised form of the first
 	 * and second path arguments (RAW joined to BASE when relative). Equal
 	 * to SHK_SYS_PATH when the kernel resolved one. */

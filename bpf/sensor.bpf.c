@@ -1,0 +1,1084 @@
+// SPDX-License-Identifier: GPL-2.0 OR Apache-2.0
+/*
+ * shrike sensors: process lifecycle (sched_process_exec/fork/exit) and one
+ * syscall dispatcher (sys_enter/sys_exit) filtered by a per-syscall interest
+ * map. Everything a rule needs is resolved here, at the event: absolute
+ * paths, fd types and socket tuples, exe properties, cgroup, namespaces.
+ *
+ * Records are assembled in a per-CPU scratch area and copied to the ring
+ * buffer in one bpf_ringbuf_output(); the layout is bpf/shrike_abi.h.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "core_fixes.bpf.h"
+#include "shrike_abi.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+const volatile __u32 shk_self_pid = 0;
+
+#define AT_FDCWD -100
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define AF_NETLINK 16
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define S_IFLNK 0120000
+#define S_IFREG 0100000
+#define S_IFBLK 0060000
+#define S_IFDIR 0040000
+#define S_IFCHR 0020000
+#define S_IFIFO 0010000
+#define TS_COMPAT 0x0002
+#define PR_SET_NAME 15
+#define O_WRONLY 01
+#define O_CREAT 0100
+#define O_TRUNC 01000
+
+#define TMPFS_MAGIC 0x01021994
+#define HUGETLBFS_MAGIC 0x958458f6
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+#define ANON_INODE_FS_MAGIC 0x09041934
+#define PIPEFS_MAGIC 0x50495045
+#define SOCKFS_MAGIC 0x534F434B
+
+/* Scratch layout: the record, with room past SHK_EVENT_MAX so that a masked
+ * offset plus one bounded copy always stays inside the map value (that is
+ * what lets the verifier accept variable-offset writes). */
+#define EV_MASK (SHK_EVENT_MAX - 1)
+#define SCRATCH_SIZE (SHK_EVENT_MAX + SHK_PATH_MAX + SHK_NAME_MAX)
+#define DEPTH_SLOTS 64 /* >= SHK_PATH_DEPTH, power of two */
+
+struct scratch {
+	__u8 ev[SCRATCH_SIZE];
+	__u64 comp[DEPTH_SLOTS]; /* path components collected leaf-first */
+	/*
+	 * The write cursor and counts live here, not on the stack: the
+	 * verifier does not track map values, so every load is an unbounded
+	 * scalar that is then masked. Kept in registers, each branch would
+	 * leave a different precise range and states would never merge (the
+	 * exec program went past 1M instructions that way).
+	 */
+	__u32 pos;
+	__u32 flags;
+	__u32 n;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20); /* userspace may resize before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SHK_SYSCALL_MAX);
+	__type(key, __u32);
+	__type(value, struct shk_interest);
+} interest SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct shk_counters);
+} counters SEC(".maps");
+
+/* Per-CPU scratch. Too big for a per-CPU array value (32 KiB limit), so an
+ * array indexed by CPU; userspace sets max_entries to the CPU count. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+/* Task context captured at sys_enter for syscalls that change it (setuid
+ * family): the record reports who made the call, not who they became. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32); /* tid */
+	__type(value, struct shk_task);
+} enter_ctx SEC(".maps");
+
+/* ---------------------------------------------------------------------- */
+
+struct rec {
+	__u8 *buf;    /* scratch.ev */
+	__u64 *comp;  /* scratch.comp */
+	struct scratch *s; /* s->pos: bytes used; s->flags: SHK_F_* */
+	__u32 str_at; /* offset of the record's struct shk_str array */
+	struct task_struct *task;
+};
+
+static __always_inline struct shk_counters *counters_get(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+#define COUNT(field)                                                           \
+	do {                                                                   \
+		struct shk_counters *__c = counters_get();                     \
+		if (__c)                                                       \
+			__c->field++;                                          \
+	} while (0)
+
+static __always_inline int rec_begin(struct rec *r, __u32 fixed, __u32 str_at)
+{
+	__u32 cpu = bpf_get_smp_processor_id();
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
+
+	if (!s)
+		return -1;
+	r->buf = s->ev;
+	r->comp = s->comp;
+	r->s = s;
+	s->pos = fixed;
+	s->flags = 0;
+	r->str_at = str_at;
+	r->task = bpf_get_current_task_btf();
+	__builtin_memset(s->ev, 0, fixed & 1023); /* fixed parts are < 1 KiB */
+	return 0;
+}
+
+static __always_inline struct shk_str *rec_slot(struct rec *r, int slot)
+{
+	return (struct shk_str *)&r->buf[(r->str_at + slot * sizeof(struct shk_str)) & 1023];
+}
+
+/* Close a string that was written at [start, r->s->pos) and add its NUL. */
+static __always_inline void rec_close_str(struct rec *r, int slot, __u32 start)
+{
+	struct shk_str *s = rec_slot(r, slot);
+
+	s->off = start;
+	s->len = r->s->pos - start;
+	r->buf[r->s->pos & EV_MASK] = 0;
+	r->s->pos++;
+}
+
+static __always_inline int rec_room(struct rec *r, __u32 need)
+{
+	return r->s->pos + need + 1 < SHK_EVENT_MAX;
+}
+
+/* Append a NUL-terminated string; max is a constant <= SHK_PATH_MAX. */
+static __always_inline void put_str(struct rec *r, int slot, const void *p, __u32 max, bool user)
+{
+	__u32 start = r->s->pos;
+	long n;
+
+	if (!p || !rec_room(r, max))
+		return;
+	if (user)
+		n = bpf_probe_read_user_str(&r->buf[start & EV_MASK], max, p);
+	else
+		n = bpf_probe_read_kernel_str(&r->buf[start & EV_MASK], max, p);
+	if (n <= 0)
+		return;
+	if (n == max)
+		r->s->flags |= SHK_F_TRUNCATED;
+	r->s->pos = start + n - 1;
+	rec_close_str(r, slot, start);
+}
+
+/* Append len raw bytes (argv, environ); max is a constant power of two. */
+static __always_inline void put_bytes_user(struct rec *r, int slot, const void *p, __u64 len, __u32 max)
+{
+	__u32 start = r->s->pos;
+
+	if (!p || !rec_room(r, max))
+		return;
+	if (len > max - 1) {
+		len = max - 1;
+		r->s->flags |= SHK_F_TRUNCATED;
+	}
+	if (bpf_probe_read_user(&r->buf[start & EV_MASK], len & (max - 1), p))
+		return;
+	r->s->pos = start + (len & (max - 1));
+	rec_close_str(r, slot, start);
+}
+
+/*
+ * Absolute path of a struct path, relative to the task's root (so a
+ * container's process sees its own paths). Walks dentries leaf to root,
+ * crossing mounts, collecting name pointers; then appends them root first.
+ * Bounded by SHK_PATH_DEPTH components and SHK_PATH_MAX bytes.
+ */
+static __noinline void put_path(struct rec *r, int slot, const struct path *path)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct dentry *root_d = task->fs->root.dentry;
+	struct vfsmount *root_m = task->fs->root.mnt;
+	struct dentry *d = BPF_CORE_READ(path, dentry);
+	struct vfsmount *vm = BPF_CORE_READ(path, mnt);
+	__u64 mnt_off = bpf_core_field_offset(struct mount, mnt);
+	struct mount *mnt = (struct mount *)((void *)vm - mnt_off);
+	__u32 start = r->s->pos, i;
+
+	r->s->n = 0;
+	if (!d || !vm || !rec_room(r, SHK_PATH_MAX))
+		return;
+	/*
+	 * Pass 1 stores one slot per iteration (0 for a mount crossing) so
+	 * that only the loop index is live: tracking a separate component
+	 * count would multiply the verifier's states.
+	 */
+	for (i = 0; i < DEPTH_SLOTS; i++) {
+		struct dentry *mnt_root, *parent;
+
+		r->comp[i & (DEPTH_SLOTS - 1)] = 0;
+		if (d == root_d && vm == root_m)
+			break;
+		mnt_root = BPF_CORE_READ(vm, mnt_root);
+		parent = BPF_CORE_READ(d, d_parent);
+		if (d == mnt_root || d == parent) {
+			struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (d != mnt_root || mp == mnt || !mp)
+				break; /* global root, or a pseudo/detached fs */
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = mp;
+			vm = (struct vfsmount *)((void *)mp + mnt_off);
+			continue;
+		}
+		r->comp[i & (DEPTH_SLOTS - 1)] = (__u64)BPF_CORE_READ(d, d_name.name);
+		r->s->n = i + 1;
+		d = parent;
+	}
+	if (i == DEPTH_SLOTS)
+		r->s->flags |= SHK_F_TRUNCATED;
+	if (r->s->n == 0) {
+		/* The root itself, or a file of a pseudo filesystem (memfd,
+		 * pipe): "/" followed by its own name, if it has one. */
+		const unsigned char *nm = BPF_CORE_READ(d, d_name.name);
+
+		r->buf[r->s->pos & EV_MASK] = '/';
+		r->s->pos++;
+		if (d != root_d && nm) {
+			long k = bpf_probe_read_kernel_str(&r->buf[r->s->pos & EV_MASK],
+							   SHK_NAME_MAX, nm);
+			if (k > 1 && r->buf[r->s->pos & EV_MASK] != '/')
+				r->s->pos += k - 1;
+		}
+		rec_close_str(r, slot, start);
+		return;
+	}
+	/* Pass 2: root first. */
+	for (i = 0; i < DEPTH_SLOTS; i++) {
+		__u64 nm;
+		long k;
+
+		if (i >= r->s->n)
+			break;
+		nm = r->comp[(r->s->n - 1 - i) & (DEPTH_SLOTS - 1)];
+		if (!nm)
+			continue;
+		if (r->s->pos - start > SHK_PATH_MAX - SHK_NAME_MAX - 2) {
+			r->s->flags |= SHK_F_TRUNCATED;
+			break;
+		}
+		r->buf[r->s->pos & EV_MASK] = '/';
+		r->s->pos++;
+		k = bpf_probe_read_kernel_str(&r->buf[r->s->pos & EV_MASK], SHK_NAME_MAX,
+					      (const void *)nm);
+		if (k > 1)
+			r->s->pos += k - 1;
+	}
+	rec_close_str(r, slot, start);
+}
+
+/* cgroup v2 path of a task, from the default hierarchy's root. */
+static __noinline void put_cgroup_path(struct rec *r, int slot, struct task_struct *task)
+{
+	struct kernfs_node *kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	__u32 start = r->s->pos, i;
+
+	if (!kn || !rec_room(r, SHK_PATH_MAX))
+		return;
+	for (i = 0; i < SHK_CGROUP_DEPTH; i++) {
+		struct kernfs_node *parent = shk_kernfs_parent(kn);
+
+		if (!parent)
+			break; /* the hierarchy's root: not named */
+		r->comp[i & (DEPTH_SLOTS - 1)] = (__u64)BPF_CORE_READ(kn, name);
+		kn = parent;
+	}
+	r->s->n = i;
+	if (i == 0) {
+		r->buf[r->s->pos & EV_MASK] = '/';
+		r->s->pos++;
+	}
+	for (i = 0; i < SHK_CGROUP_DEPTH; i++) {
+		long k;
+
+		if (i >= r->s->n)
+			break;
+		if (r->s->pos - start > SHK_PATH_MAX - SHK_NAME_MAX - 2) {
+			r->s->flags |= SHK_F_TRUNCATED;
+			break;
+		}
+		r->buf[r->s->pos & EV_MASK] = '/';
+		r->s->pos++;
+		k = bpf_probe_read_kernel_str(&r->buf[r->s->pos & EV_MASK], SHK_NAME_MAX,
+					      (const void *)r->comp[(r->s->n - 1 - i) & (DEPTH_SLOTS - 1)]);
+		if (k > 1)
+			r->s->pos += k - 1;
+	}
+	rec_close_str(r, slot, start);
+}
+
+/* ---------------------------------------------------------------------- */
+
+static __always_inline __u32 pid_nr_ns_level(struct pid *pid, __u32 *ret_ns_inum)
+{
+	__u64 numbers = bpf_core_field_offset(struct pid, numbers);
+	__u64 usz = bpf_core_type_size(struct upid);
+	struct upid u = {};
+	__u32 level;
+
+	if (!pid)
+		return 0;
+	level = BPF_CORE_READ(pid, level);
+	if (bpf_probe_read_kernel(&u, sizeof(u), (void *)pid + numbers + (level & 31) * usz))
+		return 0;
+	if (ret_ns_inum)
+		*ret_ns_inum = BPF_CORE_READ(u.ns, ns.inum);
+	return u.nr;
+}
+
+static __always_inline __u32 task_tty_nr(struct task_struct *task)
+{
+	struct tty_struct *tty = task->signal->tty;
+	__u32 major, minor;
+
+	if (!tty)
+		return 0;
+	major = BPF_CORE_READ(tty, driver, major);
+	minor = BPF_CORE_READ(tty, driver, minor_start) + BPF_CORE_READ(tty, index);
+	/* new_encode_dev(), as /proc/PID/stat prints tty_nr */
+	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
+}
+
+static __always_inline void fill_task(struct shk_task *t, struct task_struct *task)
+{
+	struct task_struct *leader = task->group_leader;
+	const struct cred *cred = task->cred;
+	struct nsproxy *ns = task->nsproxy;
+
+	t->ppid = task->real_parent->tgid;
+	t->vtid = pid_nr_ns_level(task->thread_pid, NULL);
+	t->vpid = pid_nr_ns_level(leader->thread_pid, &t->pidns);
+	t->uid = cred->uid.val;
+	t->gid = cred->gid.val;
+	t->euid = cred->euid.val;
+	t->egid = cred->egid.val;
+	t->cap_eff = shk_read_caps(&cred->cap_effective);
+	t->cap_prm = shk_read_caps(&cred->cap_permitted);
+	t->cap_inh = shk_read_caps(&cred->cap_inheritable);
+	if (bpf_core_field_exists(struct task_struct___audit, loginuid)) {
+		t->loginuid = BPF_CORE_READ((struct task_struct___audit *)task, loginuid.val);
+		t->sessionid = BPF_CORE_READ((struct task_struct___audit *)task, sessionid);
+	} else {
+		t->loginuid = (__u32)-1;
+		t->sessionid = (__u32)-1;
+	}
+	t->tty = task_tty_nr(task);
+	if (ns) {
+		t->mntns = ns->mnt_ns->ns.inum;
+		t->netns = ns->net_ns->ns.inum;
+	}
+	t->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+	t->start_ns = leader->start_boottime;
+	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), task->comm);
+}
+
+static __always_inline void fill_hdr(struct rec *r, __u16 type, __u32 tgid, __u32 tid)
+{
+	struct shk_hdr *h = (struct shk_hdr *)r->buf;
+
+	h->type = type;
+	h->abi = SHK_ABI_VERSION;
+	h->ts_ns = bpf_ktime_get_boot_ns();
+	h->pid = tgid;
+	h->tid = tid;
+	h->cpu = bpf_get_smp_processor_id();
+}
+
+static __always_inline void rec_submit(struct rec *r)
+{
+	struct shk_hdr *h = (struct shk_hdr *)r->buf;
+	__u32 size = r->s->pos;
+
+	h->flags |= r->s->flags;
+	if (size > SHK_EVENT_MAX) {
+		COUNT(oversize);
+		return;
+	}
+	h->size = size;
+	if (bpf_ringbuf_output(&events, r->buf, size, 0)) {
+		COUNT(drops);
+		return;
+	}
+	struct shk_counters *c = counters_get();
+	if (c) {
+		c->emitted++;
+		if (r->s->flags & SHK_F_TRUNCATED)
+			c->truncated++;
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* fds */
+
+static __always_inline struct file *fd_file(struct task_struct *task, int fd)
+{
+	struct fdtable *fdt = task->files->fdt;
+	struct file **arr;
+	struct file *f = NULL;
+
+	if (fd < 0 || (__u32)fd >= fdt->max_fds)
+		return NULL;
+	arr = fdt->fd;
+	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
+	return f;
+}
+
+/* The first eight bytes of a name as one little-endian word: names compare
+ * as a single integer, with no loop for the verifier to walk. */
+#define W8(a, b, c, d, e, f, g, h)                                             \
+	((__u64)(a) | (__u64)(b) << 8 | (__u64)(c) << 16 | (__u64)(d) << 24 |  \
+	 (__u64)(e) << 32 | (__u64)(f) << 40 | (__u64)(g) << 48 | (__u64)(h) << 56)
+#define MASK_BYTES(n) ((n) >= 8 ? ~0ull : (1ull << ((n) * 8)) - 1)
+#define W_MEMFD W8('m', 'e', 'm', 'f', 'd', ':', 0, 0)
+
+static __always_inline __u64 dentry_word(struct file *f)
+{
+	__u64 w = 0;
+
+	bpf_probe_read_kernel_str(&w, sizeof(w), BPF_CORE_READ(f, f_path.dentry, d_name.name));
+	return w;
+}
+
+static __always_inline bool is_memfd_name(__u64 w)
+{
+	return (w & MASK_BYTES(6)) == W_MEMFD;
+}
+
+static __always_inline __u8 anon_type(struct file *f)
+{
+	__u64 w = dentry_word(f);
+
+	/* read_str leaves a NUL after short names: "inotify" is exact */
+	switch (w) {
+	case W8('[', 'e', 'v', 'e', 'n', 't', 'f', 'd'):
+		return SHK_FD_EVENT;
+	case W8('[', 's', 'i', 'g', 'n', 'a', 'l', 'f'):
+		return SHK_FD_SIGNALFD;
+	case W8('[', 'e', 'v', 'e', 'n', 't', 'p', 'o'):
+		return SHK_FD_EVENTPOLL;
+	case W8('i', 'n', 'o', 't', 'i', 'f', 'y', 0):
+		return SHK_FD_INOTIFY;
+	case W8('[', 't', 'i', 'm', 'e', 'r', 'f', 'd'):
+		return SHK_FD_TIMERFD;
+	case W8('[', 'u', 's', 'e', 'r', 'f', 'a', 'u'):
+		return SHK_FD_USERFAULTFD;
+	case W8('[', 'i', 'o', '_', 'u', 'r', 'i', 'n'):
+		return SHK_FD_IO_URING;
+	}
+	if ((w & MASK_BYTES(3)) == W8('b', 'p', 'f', 0, 0, 0, 0, 0))
+		return SHK_FD_BPF; /* bpf-map, bpf-prog, bpf_link, ... */
+	return SHK_FD_ANON_OTHER;
+}
+
+/* Type and identity of an open file; socket tuple for inet sockets. */
+static __always_inline void fill_fd(struct shk_fd *o, struct file *f, int fd, bool tuple)
+{
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	__u32 mode = BPF_CORE_READ(ino, i_mode);
+	unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+
+	o->fd = fd;
+	o->flags = BPF_CORE_READ(f, f_flags);
+	o->ino = BPF_CORE_READ(ino, i_ino);
+	o->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+
+	switch (mode & S_IFMT) {
+	case S_IFSOCK: {
+		struct socket *sock = BPF_CORE_READ(f, private_data);
+		struct sock *sk = BPF_CORE_READ(sock, sk);
+		__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+		o->family = fam;
+		o->sock_type = BPF_CORE_READ(sk, sk_type);
+		o->protocol = BPF_CORE_READ(sk, sk_protocol);
+		if (fam == AF_INET) {
+			o->type = SHK_FD_IPV4;
+		} else if (fam == AF_INET6) {
+			o->type = SHK_FD_IPV6;
+		} else if (fam == AF_UNIX) {
+			o->type = SHK_FD_UNIX;
+			return;
+		} else {
+			o->type = fam == AF_NETLINK ? SHK_FD_NETLINK : SHK_FD_SOCK_OTHER;
+			return;
+		}
+		if (!tuple)
+			return;
+		o->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		o->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		if (fam == AF_INET) {
+			__u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+			__u32 b = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+
+			__builtin_memcpy(o->laddr, &a, 4);
+			__builtin_memcpy(o->raddr, &b, 4);
+		} else {
+			BPF_CORE_READ_INTO(&o->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+			BPF_CORE_READ_INTO(&o->raddr, sk, __sk_common.skc_v6_daddr);
+		}
+		return;
+	}
+	case S_IFIFO:
+		o->type = SHK_FD_PIPE;
+		return;
+	case S_IFDIR:
+		o->type = SHK_FD_DIR;
+		return;
+	case S_IFCHR:
+		o->type = SHK_FD_CHAR;
+		return;
+	case S_IFBLK:
+		o->type = SHK_FD_BLOCK;
+		return;
+	}
+	if (magic == ANON_INODE_FS_MAGIC) {
+		o->type = anon_type(f);
+	} else if (magic == PIPEFS_MAGIC) {
+		o->type = SHK_FD_PIPE;
+	} else if (magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC) {
+		o->type = is_memfd_name(dentry_word(f)) ? SHK_FD_MEMFD : SHK_FD_FILE;
+	} else {
+		o->type = SHK_FD_FILE;
+	}
+}
+
+static __noinline __u8 fd_type_of(struct task_struct *task, int fd)
+{
+	struct shk_fd o = {};
+	struct file *f = fd_file(task, fd);
+
+	if (!f)
+		return SHK_FD_NONE;
+	fill_fd(&o, f, fd, false);
+	return o.type;
+}
+
+/* Unix socket path: the bound name, else the peer's. */
+static __always_inline void put_unix_path(struct rec *r, int slot, struct file *f)
+{
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct unix_sock *us = (struct unix_sock *)BPF_CORE_READ(sock, sk);
+	struct unix_address *a = BPF_CORE_READ(us, addr);
+
+	if (!a) {
+		struct unix_sock *peer = (struct unix_sock *)BPF_CORE_READ(us, peer);
+
+		if (peer)
+			a = BPF_CORE_READ(peer, addr);
+	}
+	if (!a)
+		return;
+	/* name[0].sun_path; abstract names start with a NUL and read as "" */
+	put_str(r, slot, (void *)a + bpf_core_field_offset(struct unix_address, name) +
+				 bpf_core_field_offset(struct sockaddr_un, sun_path),
+		108, false);
+}
+
+/* Record fd slot `which` from the current task's fd table. */
+static __always_inline struct file *rec_fd(struct rec *r, struct shk_fd *o, int fd, bool tuple)
+{
+	struct file *f = fd_file(r->task, fd);
+
+	o->fd = fd;
+	if (f)
+		fill_fd(o, f, fd, tuple);
+	return f;
+}
+
+/* When the socket tuple is empty (a failed connect resets it, unconnected
+ * UDP has none), take the remote end from the user's sockaddr. */
+static __always_inline void sockaddr_remote(struct shk_fd *o, const void *uaddr)
+{
+	struct sockaddr_in6 sa = {};
+
+	if (!uaddr || bpf_probe_read_user(&sa, sizeof(sa), uaddr))
+		return;
+	if (sa.sin6_family == AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)&sa;
+
+		__builtin_memcpy(o->raddr, &in->sin_addr, 4);
+		o->rport = __builtin_bswap16(in->sin_port);
+	} else if (sa.sin6_family == AF_INET6) {
+		__builtin_memcpy(o->raddr, &sa.sin6_addr, 16);
+		o->rport = __builtin_bswap16(sa.sin6_port);
+	}
+}
+
+static __always_inline bool tuple_empty(const struct shk_fd *o)
+{
+	return o->rport == 0;
+}
+
+/* Base directory for a relative path argument: dirfd's path or the cwd. */
+static __always_inline void put_base(struct rec *r, int slot, int dirfd, __u32 raw_slot)
+{
+	struct shk_str *raw = rec_slot(r, raw_slot);
+	struct file *f;
+
+	if (!raw->len || r->buf[raw->off & EV_MASK] == '/')
+		return; /* absent or absolute: no base needed */
+	if (dirfd == AT_FDCWD) {
+		struct path *pwd = &r->task->fs->pwd;
+
+		put_path(r, slot, pwd);
+		return;
+	}
+	f = fd_file(r->task, dirfd);
+	if (f)
+		put_path(r, slot, &f->f_path);
+}
+
+/* A path argument, plus its base when relative. */
+static __always_inline void put_patharg(struct rec *r, int raw_slot, int base_slot, int dirfd, const void *up)
+{
+	put_str(r, raw_slot, up, SHK_PATH_MAX, true);
+	put_base(r, base_slot, dirfd, raw_slot);
+}
+
+/* ---------------------------------------------------------------------- */
+/* process lifecycle */
+
+static __always_inline __u32 exe_flags(struct file *f, const struct cred *cred)
+{
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	__u32 mode = BPF_CORE_READ(ino, i_mode);
+	__u32 euid = BPF_CORE_READ(cred, euid.val), egid = BPF_CORE_READ(cred, egid.val);
+	__u32 flags = 0;
+
+	if ((magic == TMPFS_MAGIC || magic == HUGETLBFS_MAGIC) && is_memfd_name(dentry_word(f)))
+		flags |= SHK_EXE_MEMFD;
+	if (magic == OVERLAYFS_SUPER_MAGIC && bpf_core_type_exists(struct ovl_inode___shk)) {
+		struct ovl_inode___shk *oi = (void *)ino - bpf_core_field_offset(struct ovl_inode___shk, vfs_inode);
+
+		if (BPF_CORE_READ(oi, __upperdentry))
+			flags |= SHK_EXE_UPPER_LAYER;
+		else
+			flags |= SHK_EXE_LOWER_LAYER;
+	}
+	if (euid == 0 || (mode & 02) ||
+	    (BPF_CORE_READ(ino, i_uid.val) == euid && (mode & 0200)) ||
+	    (BPF_CORE_READ(ino, i_gid.val) == egid && (mode & 020)))
+		flags |= SHK_EXE_WRITABLE;
+	return flags;
+}
+
+struct inode___ts_split { /* v6.11+: i_mtime_sec / i_mtime_nsec */
+	time64_t i_mtime_sec;
+	time64_t i_ctime_sec;
+	u32 i_mtime_nsec;
+	u32 i_ctime_nsec;
+} __attribute__((preserve_access_index));
+
+struct inode___ts_priv { /* v6.6-v6.10: __i_ctime (and __i_mtime from v6.7) */
+	struct timespec64 __i_ctime;
+	struct timespec64 __i_mtime;
+	struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+
+struct inode___ts_old { /* before v6.6: i_ctime, i_mtime */
+	struct timespec64 i_ctime;
+	struct timespec64 i_mtime;
+} __attribute__((preserve_access_index));
+
+#define TS_NS(ts) ((__u64)(ts).tv_sec * 1000000000ull + (ts).tv_nsec)
+
+/* Inode timestamps moved three times; see the flavours above. */
+static __always_inline void inode_times(struct inode *ino, __u64 *ctime, __u64 *mtime)
+{
+	if (bpf_core_field_exists(struct inode___ts_split, i_ctime_sec)) {
+		struct inode___ts_split *i = (void *)ino;
+
+		*ctime = BPF_CORE_READ(i, i_ctime_sec) * 1000000000ull + BPF_CORE_READ(i, i_ctime_nsec);
+		*mtime = BPF_CORE_READ(i, i_mtime_sec) * 1000000000ull + BPF_CORE_READ(i, i_mtime_nsec);
+	} else if (bpf_core_field_exists(struct inode___ts_priv, __i_ctime)) {
+		struct inode___ts_priv *i = (void *)ino;
+		struct timespec64 c = BPF_CORE_READ(i, __i_ctime), m;
+
+		if (bpf_core_field_exists(struct inode___ts_priv, __i_mtime))
+			m = BPF_CORE_READ(i, __i_mtime);
+		else
+			m = BPF_CORE_READ(i, i_mtime);
+		*ctime = TS_NS(c);
+		*mtime = TS_NS(m);
+	} else {
+		struct inode___ts_old *i = (void *)ino;
+		struct timespec64 c = BPF_CORE_READ(i, i_ctime), m = BPF_CORE_READ(i, i_mtime);
+
+		*ctime = TS_NS(c);
+		*mtime = TS_NS(m);
+	}
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(shk_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct shk_exec *e;
+	struct file *f;
+	struct mm_struct *mm;
+	struct rec r;
+	__u32 tgid = task->tgid;
+
+	if (tgid == shk_self_pid)
+		return 0;
+	if (rec_begin(&r, sizeof(*e), __builtin_offsetof(struct shk_exec, str)))
+		return 0;
+	e = (struct shk_exec *)r.buf;
+	fill_hdr(&r, SHK_EV_EXEC, tgid, task->pid);
+	fill_task(&e->task, task);
+	e->old_tid = old_pid;
+	e->argc = bprm->argc;
+
+	f = bprm->file;
+	if (f) {
+		struct inode *ino = f->f_inode;
+
+		e->exe_ino = ino->i_ino;
+		e->exe_dev = ino->i_sb->s_dev;
+		e->exe_mode = ino->i_mode;
+		inode_times(ino, &e->exe_ctime_ns, &e->exe_mtime_ns);
+		e->exe_flags = exe_flags(f, task->cred);
+		put_path(&r, SHK_EXEC_EXE, &f->f_path);
+	}
+	put_str(&r, SHK_EXEC_FILENAME, bprm->filename, SHK_PATH_MAX, false);
+	if (bprm->interp != bprm->filename)
+		put_str(&r, SHK_EXEC_INTERP, bprm->interp, SHK_PATH_MAX, false);
+
+	mm = task->mm;
+	if (mm) {
+		unsigned long a0 = mm->arg_start, a1 = mm->arg_end;
+		unsigned long e0 = mm->env_start, e1 = mm->env_end;
+
+		if (a1 > a0)
+			put_bytes_user(&r, SHK_EXEC_ARGS, (void *)a0, a1 - a0, SHK_ARGS_MAX);
+		if (e1 > e0)
+			put_bytes_user(&r, SHK_EXEC_ENV, (void *)e0, e1 - e0, SHK_ENV_MAX);
+	}
+	put_path(&r, SHK_EXEC_CWD, &task->fs->pwd);
+	put_cgroup_path(&r, SHK_EXEC_CGROUP, task);
+	for (int i = 0; i < 3; i++)
+		e->std_type[i] = fd_type_of(task, i);
+	rec_submit(&r);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(shk_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct shk_fork *e;
+	struct rec r;
+
+	/* Threads share the process's state: only new processes matter. */
+	if (child->pid != child->tgid || parent->tgid == shk_self_pid)
+		return 0;
+	if (rec_begin(&r, sizeof(*e), 0))
+		return 0;
+	e = (struct shk_fork *)r.buf;
+	fill_hdr(&r, SHK_EV_FORK, child->tgid, child->pid);
+	fill_task(&e->task, child);
+	e->parent_pid = parent->tgid;
+	e->parent_tid = parent->pid;
+	rec_submit(&r);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(shk_exit, struct task_struct *task)
+{
+	struct shk_exit *e;
+	struct rec r;
+
+	/* do_exit() decrements signal->live before this tracepoint: zero means
+	 * the last thread of the group is leaving. (The group_dead argument
+	 * only exists on newer kernels.) */
+	if (task->signal->live.counter != 0 || task->tgid == shk_self_pid)
+		return 0;
+	if (rec_begin(&r, sizeof(*e), 0))
+		return 0;
+	e = (struct shk_exit *)r.buf;
+	fill_hdr(&r, SHK_EV_EXIT, task->tgid, task->pid);
+	e->exit_code = task->exit_code;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
+	rec_submit(&r);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* syscalls */
+
+static __always_inline struct shk_interest *interest_of(long nr)
+{
+	__u32 key = nr;
+
+	if (nr < 0 || nr >= SHK_SYSCALL_MAX)
+		return NULL;
+	return bpf_map_lookup_elem(&interest, &key);
+}
+
+static __always_inline bool is_compat(struct task_struct *task)
+{
+	return task->thread_info.status & TS_COMPAT;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(shk_sys_enter, struct pt_regs *regs, long id)
+{
+	struct shk_interest *in = interest_of(id);
+	struct task_struct *task;
+	struct shk_task t = {};
+	__u32 tid;
+
+	if (!in || !(in->flags & SHK_INTEREST_ENTER))
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (task->tgid == shk_self_pid || is_compat(task))
+		return 0;
+	tid = task->pid;
+	fill_task(&t, task);
+	bpf_map_update_elem(&enter_ctx, &tid, &t, BPF_ANY);
+	return 0;
+}
+
+static __always_inline void sys_args(struct pt_regs *regs, __u64 *a)
+{
+	a[0] = regs->di;
+	a[1] = regs->si;
+	a[2] = regs->dx;
+	a[3] = regs->r10;
+	a[4] = regs->r8;
+	a[5] = regs->r9;
+}
+
+/* Per-kind argument capture. Each case states which slots it fills; the
+ * decoder (detect/decode.c) reads them back by the same kind. */
+static __always_inline void sys_capture(struct rec *r, struct shk_syscall *e, __u32 kind)
+{
+	__u64 *a = e->args;
+	long ret = e->ret;
+	struct shk_fd *fa = &e->fd[SHK_FD_ARG], *fr = &e->fd[SHK_FD_RES];
+	struct file *f;
+
+	switch (kind) {
+	case SHK_K_OPEN:
+	case SHK_K_CREAT:
+		put_str(r, SHK_SYS_RAW, (void *)a[0], SHK_PATH_MAX, true);
+		goto open_result_cwd;
+	case SHK_K_OPENAT2: {
+		/* args[2..3] become how->flags and how->mode: the pointer
+		 * itself means nothing to userspace. */
+		struct open_how how = {};
+
+		bpf_probe_read_user(&how, sizeof(how), (void *)a[2]);
+		a[2] = how.flags;
+		a[3] = how.mode;
+	}
+		/* fallthrough */
+	case SHK_K_OPENAT:
+		put_str(r, SHK_SYS_RAW, (void *)a[1], SHK_PATH_MAX, true);
+		if (ret >= 0)
+			goto open_result;
+		put_base(r, SHK_SYS_BASE, (int)a[0], SHK_SYS_RAW);
+		return;
+	open_result_cwd:
+		if (ret < 0) {
+			put_base(r, SHK_SYS_BASE, AT_FDCWD, SHK_SYS_RAW);
+			return;
+		}
+	open_result:
+		f = rec_fd(r, fr, (int)ret, false);
+		if (f)
+			put_path(r, SHK_SYS_PATH, &f->f_path);
+		return;
+	case SHK_K_EXECVE:
+		if (ret == 0)
+			return; /* success is SHK_EV_EXEC */
+		put_patharg(r, SHK_SYS_RAW, SHK_SYS_BASE, AT_FDCWD, (void *)a[0]);
+		return;
+	case SHK_K_EXECVEAT:
+		if (ret == 0)
+			return;
+		put_patharg(r, SHK_SYS_RAW, SHK_SYS_BASE, (int)a[0], (void *)a[1]);
+		return;
+	case SHK_K_SOCKADDR:
+		f = rec_fd(r, fa, (int)a[0], true);
+		if (fa->type == SHK_FD_UNIX) {
+			put_unix_path(r, SHK_SYS_EXTRA, f);
+			if (!rec_slot(r, SHK_SYS_EXTRA)->len)
+				put_str(r, SHK_SYS_EXTRA, (void *)a[1] + 2, 108, true);
+		} else if (tuple_empty(fa)) {
+			sockaddr_remote(fa, (void *)a[1]);
+		}
+		return;
+	case SHK_K_SENDTO:
+		f = rec_fd(r, fa, (int)a[0], true);
+		if (fa->type == SHK_FD_UNIX)
+			put_unix_path(r, SHK_SYS_EXTRA, f);
+		else if (tuple_empty(fa))
+			sockaddr_remote(fa, (void *)a[4]);
+		return;
+	case SHK_K_ACCEPT:
+		rec_fd(r, fa, (int)a[0], true);
+		if (ret >= 0) {
+			f = rec_fd(r, fr, (int)ret, true);
+			if (f && fr->type == SHK_FD_UNIX)
+				put_unix_path(r, SHK_SYS_EXTRA, f);
+		}
+		return;
+	case SHK_K_SOCKET:
+		if (ret >= 0)
+			rec_fd(r, fr, (int)ret, true);
+		return;
+	case SHK_K_FD:
+		f = rec_fd(r, fa, (int)a[0], true);
+		if (!f)
+			return;
+		if (fa->type == SHK_FD_UNIX)
+			put_unix_path(r, SHK_SYS_EXTRA, f);
+		else if (fa->type == SHK_FD_FILE || fa->type == SHK_FD_DIR ||
+			 fa->type == SHK_FD_MEMFD || fa->type == SHK_FD_CHAR ||
+			 fa->type == SHK_FD_BLOCK)
+			put_path(r, SHK_SYS_PATH, &f->f_path);
+		return;
+	case SHK_K_DUP:
+		f = rec_fd(r, fa, (int)a[0], true);
+		if (ret >= 0)
+			rec_fd(r, fr, (int)ret, true);
+		if (f && fa->type == SHK_FD_UNIX)
+			put_unix_path(r, SHK_SYS_EXTRA, f);
+		else if (f && (fa->type == SHK_FD_FILE || fa->type == SHK_FD_DIR))
+			put_path(r, SHK_SYS_PATH, &f->f_path);
+		return;
+	case SHK_K_PATH:
+		put_patharg(r, SHK_SYS_RAW, SHK_SYS_BASE, AT_FDCWD, (void *)a[0]);
+		return;
+	case SHK_K_PATHAT:
+		put_patharg(r, SHK_SYS_RAW, SHK_SYS_BASE, (int)a[0], (void *)a[1]);
+		return;
+	case SHK_K_CHDIR:
+		put_str(r, SHK_SYS_RAW, (void *)a[0], SHK_PATH_MAX, true);
+		if (ret == 0)
+			put_path(r, SHK_SYS_PATH, &r->task->fs->pwd);
+		else
+			put_base(r, SHK_SYS_BASE, AT_FDCWD, SHK_SYS_RAW);
+		return;
+	case SHK_K_SYMLINK:
+		/* the target is stored verbatim, never resolved */
+		put_str(r, SHK_SYS_RAW, (void *)a[0], SHK_PATH_MAX, true);
+		put_patharg(r, SHK_SYS_RAW2, SHK_SYS_BASE2, AT_FDCWD, (void *)a[1]);
+		return;
+	case SHK_K_SYMLINKAT:
+		put_str(r, SHK_SYS_RAW, (void *)a[0], SHK_PATH_MAX, true);
+		put_patharg(r, SHK_SYS_RAW2, SHK_SYS_BASE2, (int)a[1], (void *)a[2]);
+		return;
+	case SHK_K_PATH2:
+		put_patharg(r, SHK_SYS_RAW, SHK_SYS_BASE, AT_FDCWD, (void *)a[0]);
+		put_patharg(r, SHK_SYS_RAW2, SHK_SYS_BASE2, AT_FDCWD, (void *)a[1]);
+		return;
+	case SHK_K_PATH2AT:
+		put_patharg(r, SHK_SYS_RAW, SHK_SYS_BASE, (int)a[0], (void *)a[1]);
+		put_patharg(r, SHK_SYS_RAW2, SHK_SYS_BASE2, (int)a[2], (void *)a[3]);
+		return;
+	case SHK_K_FINIT_MODULE:
+		f = rec_fd(r, fa, (int)a[0], false);
+		if (f)
+			put_path(r, SHK_SYS_PATH, &f->f_path);
+		put_str(r, SHK_SYS_EXTRA, (void *)a[1], SHK_NAME_MAX, true);
+		return;
+	case SHK_K_INIT_MODULE:
+		put_str(r, SHK_SYS_EXTRA, (void *)a[2], SHK_NAME_MAX, true);
+		return;
+	case SHK_K_MEMFD:
+		put_str(r, SHK_SYS_EXTRA, (void *)a[0], SHK_NAME_MAX, true);
+		if (ret >= 0)
+			rec_fd(r, fr, (int)ret, false);
+		return;
+	case SHK_K_MOUNT:
+		put_str(r, SHK_SYS_RAW, (void *)a[0], SHK_PATH_MAX, true);
+		put_patharg(r, SHK_SYS_RAW2, SHK_SYS_BASE2, AT_FDCWD, (void *)a[1]);
+		put_str(r, SHK_SYS_EXTRA, (void *)a[2], SHK_NAME_MAX, true);
+		return;
+	case SHK_K_PRCTL:
+		if (a[0] == PR_SET_NAME)
+			put_str(r, SHK_SYS_EXTRA, (void *)a[1], SHK_COMM_LEN, true);
+		return;
+	}
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
+{
+	long nr = regs->orig_ax;
+	struct shk_interest *in = interest_of(nr);
+	struct task_struct *task;
+	struct shk_syscall *e;
+	struct rec r;
+	__u32 kind;
+
+	if (!in || !(in->flags & SHK_INTEREST_EXIT))
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (task->tgid == shk_self_pid)
+		return 0;
+	if (is_compat(task)) {
+		/* ia32 numbers differ from the native table: not decoded,
+		 * but counted so the gap is visible. */
+		COUNT(compat);
+		return 0;
+	}
+	kind = in->kind;
+	if (rec_begin(&r, sizeof(*e), __builtin_offsetof(struct shk_syscall, str)))
+		return 0;
+	e = (struct shk_syscall *)r.buf;
+	fill_hdr(&r, SHK_EV_SYSCALL, task->tgid, task->pid);
+	if (in->flags & SHK_INTEREST_ENTER) {
+		__u32 tid = task->pid;
+		struct shk_task *t = bpf_map_lookup_elem(&enter_ctx, &tid);
+
+		if (t) {
+			e->task = *t;
+			bpf_map_delete_elem(&enter_ctx, &tid);
+			r.s->flags |= SHK_F_ENTER_CTX;
+		} else {
+			COUNT(enter_miss);
+			fill_task(&e->task, task);
+		}
+	} else {
+		fill_task(&e->task, task);
+	}
+	e->ret = ret;
+	e->nr = nr;
+	e->kind = kind;
+	sys_args(regs, e->args);
+	e->fd[0].fd = -1;
+	e->fd[1].fd = -1;
+	sys_capture(&r, e, kind);
+	rec_submit(&r);
+	return 0;
+}

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Subcommands of the shrike binary. Each takes argv after the subcommand
+ * name (argv[0] is the subcommand) and returns the process exit status. */
+#ifndef SHRIKE_CLI_H
+#define SHRIKE_CLI_H
+
+int cmd_trace(int argc, char **argv);
+
+/* One-line error on stderr, prefixed "shrike: ". */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#define EXIT_USAGE 2
+
+#endif

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "jsonw.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jw_init(struct jw *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->first[0] = true;
+}
+
+void jw_reset(struct jw *w)
+{
+	w->len = 0;
+	w->depth = 0;
+	w->first[0] = true;
+	w->oom = false;
+	if (w->buf)
+		w->buf[0] = '\0';
+}
+
+void jw_free(struct jw *w)
+{
+	free(w->buf);
+	memset(w, 0, sizeof(*w));
+}
+
+static bool reserve(struct jw *w, size_t n)
+{
+	size_t cap;
+	char *nb;
+
+	if (w->oom)
+		return false;
+	if (w->len + n + 1 <= w->cap)
+		return true;
+	cap = w->cap ? w->cap : 1024;
+	while (cap < w->len + n + 1)
+		cap *= 2;
+	nb = realloc(w->buf, cap);
+	if (!nb) {
+		w->oom = true;
+		return false;
+	}
+	w->buf = nb;
+	w->cap = cap;
+	return true;
+}
+
+static void put(struct jw *w, const char *s, size_t n)
+{
+	if (!reserve(w, n))
+		return;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+	w->buf[w->len] = '\0';
+}
+
+static void putc_(struct jw *w, char c)
+{
+	put(w, &c, 1);
+}
+
+/* Separator before a value or key at the current depth. After a key the
+ * value follows directly. */
+static void sep(struct jw *w)
+{
+	if (w->depth < 0 || w->depth >= JW_MAX_DEPTH)
+		return;
+	if (!w->first[w->depth])
+		putc_(w, ',');
+	w->first[w->depth] = false;
+}
+
+static void open_(struct jw *w, char c)
+{
+	sep(w);
+	putc_(w, c);
+	if (w->depth + 1 < JW_MAX_DEPTH) {
+		w->depth++;
+		w->first[w->depth] = true;
+	}
+}
+
+static void close_(struct jw *w, char c)
+{
+	putc_(w, c);
+	if (w->depth > 0)
+		w->depth--;
+}
+
+void jw_obj_begin(struct jw *w) { open_(w, '{'); }
+void jw_obj_end(struct jw *w) { close_(w, '}'); }
+void jw_arr_begin(struct jw *w) { open_(w, '['); }
+void jw_arr_end(struct jw *w) { close_(w, ']'); }
+
+static void escaped(struct jw *w, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	putc_(w, '"');
+	while (i < n) {
+		unsigned char c = p[i];
+		size_t run = 0;
+
+		/* copy plain ASCII runs in one go */
+		while (i + run < n && p[i + run] >= 0x20 && p[i + run] < 0x80 && p[i + run] != '"' &&
+		       p[i + run] != '\\')
+			run++;
+		if (run) {
+			put(w, s + i, run);
+			i += run;
+			continue;
+		}
+		if (c >= 0x80) {
+			/* pass through well-formed UTF-8, escape stray bytes */
+			size_t len = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+			bool ok = len && i + len <= n;
+
+			for (size_t k = 1; ok && k < len; k++)
+				ok = (p[i + k] & 0xc0) == 0x80;
+			if (ok) {
+				put(w, s + i, len);
+				i += len;
+				continue;
+			}
+		}
+		switch (c) {
+		case '"': put(w, "\\\"", 2); break;
+		case '\\': put(w, "\\\\", 2); break;
+		case '\n': put(w, "\\n", 2); break;
+		case '\r': put(w, "\\r", 2); break;
+		case '\t': put(w, "\\t", 2); break;
+		default: {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			put(w, u, 6);
+		}
+		}
+		i++;
+	}
+	putc_(w, '"');
+}
+
+void jw_key(struct jw *w, const char *key)
+{
+	sep(w);
+	escaped(w, key, strlen(key));
+	putc_(w, ':');
+	/* the value that follows must not add a separator */
+	if (w->depth >= 0 && w->depth < JW_MAX_DEPTH)
+		w->first[w->depth] = true;
+}
+
+/* After a value inside an object/array the next item needs a comma. */
+static void after_value(struct jw *w)
+{
+	if (w->depth >= 0 && w->depth < JW_MAX_DEPTH)
+		w->first[w->depth] = false;
+}
+
+void jw_strn(struct jw *w, const char *s, size_t n)
+{
+	sep(w);
+	escaped(w, s ? s : "", s ? n : 0);
+	after_value(w);
+}
+
+void jw_str(struct jw *w, const char *s)
+{
+	jw_strn(w, s, s ? strlen(s) : 0);
+}
+
+void jw_int(struct jw *w, int64_t v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+
+	sep(w);
+	put(w, b, (size_t)n);
+	after_value(w);
+}
+
+void jw_uint(struct jw *w, uint64_t v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+
+	sep(w);
+	put(w, b, (size_t)n);
+	after_value(w);
+}
+
+void jw_bool(struct jw *w, bool v)
+{
+	sep(w);
+	put(w, v ? "true" : "false", v ? 4 : 5);
+	after_value(w);
+}
+
+void jw_null(struct jw *w)
+{
+	sep(w);
+	put(w, "null", 4);
+	after_value(w);
+}
+
+void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
+void jw_kstrn(struct jw *w, const char *k, const char *s, size_t n) { jw_key(w, k); jw_strn(w, s, n); }
+void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
+void jw_kuint(struct jw *w, const char *k, uint64_t v) { jw_key(w, k); jw_uint(w, v); }
+void jw_kbool(struct jw *w, const char *k, bool v) { jw_key(w, k); jw_bool(w, v); }

@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "sensor.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "decode.h"
+#include "sensor.skel.h"
+#include "syscalls.h"
+
+#define DEFAULT_RINGBUF (8u << 20)
+#define BTF_PATH "/sys/kernel/btf/vmlinux"
+
+struct shk_sensor {
+	struct sensor *skel;
+	struct ring_buffer *rb;
+	shk_sensor_fn fn;
+	void *ctx;
+	int ncpus;
+	const char *warning;
+	uint64_t received, malformed, abi_mismatch;
+	struct shk_event ev; /* large: decoded in place, never on the stack */
+};
+
+static bool verbose_libbpf;
+
+/* libbpf's own messages only with --verbose: otherwise the caller reports
+ * a failure once, in one line, with context. */
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!verbose_libbpf)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static bool has_cap(uint64_t caps, int cap)
+{
+	return caps & (1ull << cap);
+}
+
+static uint64_t effective_caps(void)
+{
+	FILE *f = fopen("/proc/self/status", "re");
+	char line[256];
+	unsigned long long v = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
+
+int shk_sensor_probe(const char **ret_msg)
+{
+	uint64_t caps = effective_caps();
+
+	/* CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39 */
+	if (!has_cap(caps, 21) && !(has_cap(caps, 38) && has_cap(caps, 39))) {
+		*ret_msg = "shrike needs root (CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN) to load "
+			   "its sensors: run it as root or with those capabilities";
+		return -EPERM;
+	}
+	if (access(BTF_PATH, R_OK)) {
+		*ret_msg = "this kernel exposes no BTF (" BTF_PATH " is missing): shrike needs a "
+			   "kernel built with CONFIG_DEBUG_INFO_BTF=y (5.8 or newer)";
+		return -ENOENT;
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) != 1) {
+		*ret_msg = "this kernel has no BPF ring buffer: shrike needs Linux 5.8 or newer";
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static int on_record(void *ctx, void *data, size_t size)
+{
+	struct shk_sensor *s = ctx;
+	int err = shk_decode(data, size, &s->ev);
+
+	if (err == -EPROTO) {
+		s->abi_mismatch++;
+		return 0;
+	}
+	if (err) {
+		s->malformed++;
+		return 0;
+	}
+	s->received++;
+	return s->fn ? s->fn(&s->ev, s->ctx) : 0;
+}
+
+static size_t pow2_at_least(size_t v)
+{
+	size_t p = 4096;
+
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor_fn fn, void *ctx,
+				  const char **ret_msg)
+{
+	struct shk_sensor *s;
+	const char *msg = NULL;
+	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	int err;
+
+	verbose_libbpf = opts && opts->verbose;
+	libbpf_set_print(libbpf_log);
+
+	/* Kernels >= 5.11 charge BPF memory to the cgroup and ignore
+	 * RLIMIT_MEMLOCK; older ones need it raised. Failing to raise it is
+	 * therefore not fatal here; a load failure below explains it. */
+	bool memlock_raised = setrlimit(RLIMIT_MEMLOCK, &rl) == 0;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->fn = fn;
+	s->ctx = ctx;
+	if (!memlock_raised)
+		s->warning = "could not raise RLIMIT_MEMLOCK (no CAP_SYS_RESOURCE): continuing, "
+			     "kernels >= 5.11 account BPF memory to cgroups instead";
+	s->ncpus = libbpf_num_possible_cpus();
+	if (s->ncpus <= 0) {
+		err = s->ncpus ? s->ncpus : -EINVAL;
+		msg = "cannot count CPUs (/sys/devices/system/cpu/possible)";
+		goto fail;
+	}
+
+	s->skel = sensor__open();
+	if (!s->skel) {
+		err = -errno;
+		msg = "cannot open the sensor BPF object";
+		goto fail;
+	}
+	s->skel->rodata->shk_self_pid = opts ? (uint32_t)opts->self_pid : 0;
+	bpf_map__set_max_entries(s->skel->maps.scratch, (uint32_t)s->ncpus);
+	bpf_map__set_max_entries(s->skel->maps.events,
+				 (uint32_t)pow2_at_least(opts && opts->ringbuf_bytes ?
+								 opts->ringbuf_bytes :
+								 DEFAULT_RINGBUF));
+	err = sensor__load(s->skel);
+	if (err) {
+		if (err == -EPERM && !memlock_raised)
+			msg = "the kernel refused the sensors (EPERM) and RLIMIT_MEMLOCK could not be "
+			      "raised: raise the memlock limit (ulimit -l unlimited) or run as root";
+		else if (err == -EPERM)
+			msg = "the kernel refused to load the sensors (EPERM): check that shrike runs "
+			      "as root and that no LSM or lockdown mode forbids BPF";
+		else
+			msg = "the kernel rejected the sensor programs (run with --verbose for the "
+			      "verifier log)";
+		goto fail;
+	}
+	err = sensor__attach(s->skel);
+	if (err) {
+		msg = "cannot attach the sensors to their tracepoints";
+		goto fail;
+	}
+	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
+	if (!s->rb) {
+		err = -errno;
+		msg = "cannot map the event ring buffer";
+		goto fail;
+	}
+	return s;
+fail:
+	if (ret_msg)
+		*ret_msg = msg;
+	shk_sensor_free(s);
+	errno = err < 0 ? -err : EINVAL;
+	return NULL;
+}
+
+void shk_sensor_free(struct shk_sensor *s)
+{
+	if (!s)
+		return;
+	ring_buffer__free(s->rb);
+	sensor__destroy(s->skel);
+	free(s);
+}
+
+static int set_interest(struct shk_sensor *s, const struct shk_sys_desc *d, bool on)
+{
+	struct shk_interest in = { 0 };
+	int nr = shk_syscall_nr(d->name);
+	uint32_t key;
+
+	if (nr < 0 || nr >= SHK_SYSCALL_MAX)
+		return -ENOENT; /* not a syscall on this architecture */
+	if (on) {
+		in.flags = d->interest;
+		in.kind = d->kind;
+	}
+	key = (uint32_t)nr;
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.interest), &key, &in, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int shk_sensor_want(struct shk_sensor *s, const char *syscall, bool on)
+{
+	const struct shk_sys_desc *d = shk_syscall_by_name(syscall);
+
+	return d ? set_interest(s, d, on) : -ENOENT;
+}
+
+int shk_sensor_want_all(struct shk_sensor *s)
+{
+	size_t n;
+	const struct shk_sys_desc *d = shk_syscalls(&n);
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		err = set_interest(s, &d[i], true);
+		if (err && err != -ENOENT)
+			return err;
+	}
+	return 0;
+}
+
+const char *shk_sensor_warning(const struct shk_sensor *s)
+{
+	return s->warning;
+}
+
+int shk_sensor_fd(const struct shk_sensor *s)
+{
+	return ring_buffer__epoll_fd(s->rb);
+}
+
+int shk_sensor_consume(struct shk_sensor *s)
+{
+	return ring_buffer__consume(s->rb);
+}
+
+int shk_sensor_stats(const struct shk_sensor *s, struct shk_sensor_stats *ret)
+{
+	struct shk_counters *per;
+	uint32_t zero = 0;
+	int fd = bpf_map__fd(s->skel->maps.counters);
+
+	memset(ret, 0, sizeof(*ret));
+	per = calloc((size_t)s->ncpus, sizeof(*per));
+	if (!per)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, per)) {
+		int err = -errno;
+		free(per);
+		return err;
+	}
+	for (int i = 0; i < s->ncpus; i++) {
+		ret->kernel.emitted += per[i].emitted;
+		ret->kernel.drops += per[i].drops;
+		ret->kernel.oversize += per[i].oversize;
+		ret->kernel.truncated += per[i].truncated;
+		ret->kernel.enter_miss += per[i].enter_miss;
+		ret->kernel.compat += per[i].compat;
+	}
+	free(per);
+	ret->received = s->received;
+	ret->malformed = s->malformed;
+	ret->abi_mismatch = s->abi_mismatch;
+	return 0;
+}

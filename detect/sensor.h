@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The kernel sensors' lifecycle: probe, open/load/attach the BPF object,
+ * choose which syscalls are captured, and consume the ring buffer.
+ */
+#ifndef SHRIKE_SENSOR_H
+#define SHRIKE_SENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "event.h"
+
+struct shk_sensor;
+
+/* Called for each valid record; ev is valid only during the call. A
+ * non-zero return stops the current poll and is returned from it. */
+typedef int (*shk_sensor_fn)(const struct shk_event *ev, void *ctx);
+
+struct shk_sensor_opts {
+	size_t ringbuf_bytes; /* 0: default (8 MiB); rounded up to a power of 2 */
+	int self_pid;         /* records from this tgid are never emitted */
+	bool verbose;         /* pass libbpf's messages through (to stderr) */
+};
+
+/* Totals over all CPUs, plus what userspace counted. */
+struct shk_sensor_stats {
+	struct shk_counters kernel;
+	uint64_t received;     /* records handed to the callback */
+	uint64_t malformed;    /* records that failed validation */
+	uint64_t abi_mismatch; /* records from another ABI version */
+};
+
+/*
+ * Check what the sensors need before touching BPF and explain what is
+ * missing in one line: privileges, BTF, ring buffer support. Returns 0 or a
+ * negative errno with ret_msg set to a static, user-facing message.
+ */
+int shk_sensor_probe(const char **ret_msg);
+
+/* Open, load and attach. No syscall is captured until shk_sensor_want(). On
+ * failure returns NULL with errno set and *ret_msg (when non-NULL) set to a
+ * user-facing explanation. */
+struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor_fn fn, void *ctx,
+				  const char **ret_msg);
+void shk_sensor_free(struct shk_sensor *s);
+
+/* Capture (or stop capturing) one syscall by name: 0, -ENOENT if shrike
+ * does not know it, or -errno from the map update. */
+int shk_sensor_want(struct shk_sensor *s, const char *syscall, bool on);
+/* Capture every syscall shrike knows. */
+int shk_sensor_want_all(struct shk_sensor *s);
+
+/* A start-up condition worth one warning line (e.g. RLIMIT_MEMLOCK could
+ * not be raised), or NULL. */
+const char *shk_sensor_warning(const struct shk_sensor *s);
+
+/* The fd to wait on (epoll) for records. */
+int shk_sensor_fd(const struct shk_sensor *s);
+/* Consume what is ready without blocking; returns records consumed or the
+ * callback's non-zero return / a negative errno. */
+int shk_sensor_consume(struct shk_sensor *s);
+
+int shk_sensor_stats(const struct shk_sensor *s, struct shk_sensor_stats *ret);
+
+#endif
