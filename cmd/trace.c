@@ -12,9 +12,11 @@
 #include "cli.h"
 #include "jsonw.h"
 #include "loop.h"
+#include "proctable.h"
 #include "sensor.h"
 #include "syscalls.h"
 #include "trace_print.h"
+#include "users.h"
 
 #define MAX_FILTER 64
 #define FOLLOW_MAX 4096
@@ -36,6 +38,8 @@ struct trace {
 	int follow[FOLLOW_MAX]; /* tgids followed with --pid */
 	int nfollow;
 	struct shk_sensor *sensor;
+	struct shk_proctable *procs;
+	struct shk_users *users;
 	struct jw w;
 	uint64_t printed, last_drops, last_malformed;
 	FILE *out;
@@ -116,17 +120,45 @@ static bool event_wanted(struct trace *t, const struct shk_event *ev)
 	return true;
 }
 
+/* Enrich from the process table. User names need the process's own
+ * /etc/passwd, so they are resolved for exec events only: doing it for every
+ * open would slow the consumer down at high event rates. */
+static void lookup_proc(struct trace *t, const struct shk_event *ev, struct trace_proc *out,
+			char *user, size_t usersz)
+{
+	const struct shk_proc *p = shk_proctable_get(t->procs, (int)ev->hdr->pid);
+	const struct shk_proc *pp = p ? shk_proctable_parent(t->procs, p) : NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (p && p->exe.p)
+		out->exe = p->exe.p;
+	if (pp)
+		out->pname = pp->comm;
+	if (ev->type == SHK_EV_EXEC && t->users) {
+		char root[64];
+
+		snprintf(root, sizeof(root), "/proc/%u/root", ev->hdr->pid);
+		if (!shk_users_uid_name(t->users, root, ev->task->uid, user, usersz))
+			out->user = user;
+	}
+}
+
 static int on_event(const struct shk_event *ev, void *ctx)
 {
 	struct trace *t = ctx;
+	struct trace_proc proc;
+	char user[64];
 
+	/* state follows every event, printed or not */
+	shk_proctable_apply(t->procs, ev);
 	if (!event_wanted(t, ev))
 		return 0;
+	lookup_proc(t, ev, &proc, user, sizeof(user));
 	jw_reset(&t->w);
 	if (t->json)
-		trace_print_json(&t->w, &t->fmt, ev);
+		trace_print_json(&t->w, &t->fmt, ev, &proc);
 	else
-		trace_print_text(&t->w, &t->fmt, ev);
+		trace_print_text(&t->w, &t->fmt, ev, &proc);
 	if (t->w.buf) {
 		t->w.buf[t->w.len] = '\n';
 		fwrite(t->w.buf, 1, t->w.len + 1, t->out);
@@ -338,6 +370,12 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	}
 	t->fmt.boot_to_real_ns = boot_to_real();
+	t->procs = shk_proctable_new(65536);
+	t->users = shk_users_new(4096, 10ull * 1000000000ull);
+	if (!t->procs || !t->users) {
+		cli_err("out of memory");
+		goto out;
+	}
 	t->sensor = shk_sensor_new(&so, on_event, t, &msg);
 	if (!t->sensor) {
 		cli_err("%s (%s)", msg ? msg : "cannot start the sensors", strerror(errno));
@@ -358,6 +396,12 @@ int cmd_trace(int argc, char **argv)
 	} else if ((err = shk_sensor_want_all(t->sensor))) {
 		goto fail_interest;
 	}
+
+	/* Seed after attaching: a process born during the scan is then seen
+	 * either by the scan or by its fork/exec events, never by neither. */
+	err = shk_proctable_seed(t->procs, "/proc");
+	if (err < 0)
+		cli_warn("cannot read /proc to seed the process table: %s", strerror(-err));
 
 	loop = loop_new(1000, on_tick, NULL, t);
 	if (!loop || loop_add_fd(loop, shk_sensor_fd(t->sensor), on_ready, t)) {
@@ -391,6 +435,8 @@ usage:
 out:
 	loop_free(loop);
 	shk_sensor_free(t->sensor);
+	shk_proctable_free(t->procs);
+	shk_users_free(t->users);
 	jw_free(&t->w);
 	free(t);
 	return ret;

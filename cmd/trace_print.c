@@ -322,7 +322,8 @@ static void json_syscall(struct jw *w, const struct shk_event *ev)
 	json_fd(w, "fd_res", &s->fd[SHK_FD_RES], &v[SHK_SYS_EXTRA]);
 }
 
-void trace_print_json(struct jw *w, const struct trace_fmt *fmt, const struct shk_event *ev)
+void trace_print_json(struct jw *w, const struct trace_fmt *fmt, const struct shk_event *ev,
+		      const struct trace_proc *proc)
 {
 	char b[64], comm[SHK_COMM_LEN + 1];
 
@@ -339,6 +340,12 @@ void trace_print_json(struct jw *w, const struct trace_fmt *fmt, const struct sh
 		jw_kbool(w, "truncated", true);
 	if (ev->task)
 		json_task(w, ev->task);
+	if (proc && proc->pname)
+		jw_kstr(w, "pname", proc->pname);
+	if (proc && proc->user)
+		jw_kstr(w, "user", proc->user);
+	if (proc && proc->exe && ev->type != SHK_EV_EXEC)
+		jw_kstr(w, "proc_exe", proc->exe);
 	switch (ev->type) {
 	case SHK_EV_EXEC:
 		json_exec(w, fmt, ev);
@@ -375,7 +382,8 @@ static void text_fd(struct jw *w, const char *label, const struct shk_fd *fd, co
 	tput(w, ")");
 }
 
-void trace_print_text(struct jw *w, const struct trace_fmt *fmt, const struct shk_event *ev)
+void trace_print_text(struct jw *w, const struct trace_fmt *fmt, const struct shk_event *ev,
+		      const struct trace_proc *proc)
 {
 	char b[256], comm[SHK_COMM_LEN + 1];
 	const struct shk_strv *s = ev->str;
@@ -386,7 +394,13 @@ void trace_print_text(struct jw *w, const struct trace_fmt *fmt, const struct sh
 		tput(w, "/%u", ev->hdr->tid);
 	tput(w, ")");
 	if (ev->task)
-		tput(w, " ppid=%u uid=%u", ev->task->ppid, ev->task->uid);
+		tput(w, " ppid=%u", ev->task->ppid);
+	if (proc && proc->pname)
+		tput(w, "(%s)", proc->pname);
+	if (ev->task)
+		tput(w, " uid=%u", ev->task->uid);
+	if (proc && proc->user)
+		tput(w, "(%s)", proc->user);
 	tput(w, " %s", trace_event_name(ev));
 	switch (ev->type) {
 	case SHK_EV_EXEC: {

@@ -508,6 +508,9 @@ static void test_exec_with_args(void **state)
 	assert_non_null(jstr(e, "cgroup"));
 	assert_false(cJSON_IsTrue(jobj(e, "exe_memfd")));
 	assert_true(jnum(e, "exe_ino") > 0);
+	/* from the process table (seeded from /proc) and /etc/passwd */
+	assert_string_equal(jstr(e, "user"), "root");
+	assert_string_equal(jstr(e, "pname"), "system_test_tra");
 }
 
 static void test_fork_and_exit(void **state)
