@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -40,6 +41,7 @@ struct trace {
 	struct shk_sensor *sensor;
 	struct shk_proctable *procs;
 	struct shk_users *users;
+	uint64_t own_mntns; /* shrike's mount namespace inode */
 	struct jw w;
 	uint64_t printed, last_drops, last_malformed;
 	FILE *out;
@@ -138,8 +140,14 @@ static void lookup_proc(struct trace *t, const struct shk_event *ev, struct trac
 		char root[64];
 
 		snprintf(root, sizeof(root), "/proc/%u/root", ev->hdr->pid);
-		if (!shk_users_uid_name(t->users, root, ev->task->uid, user, usersz))
+		if (!shk_users_uid_name(t->users, root, ev->task->uid, user, usersz)) {
 			out->user = user;
+		} else if (ev->task->mntns == t->own_mntns &&
+			   !shk_users_uid_name(t->users, "/", ev->task->uid, user, usersz)) {
+			/* gone already (short-lived), but it shared our mount
+			 * namespace: our /etc/passwd is its /etc/passwd */
+			out->user = user;
+		}
 	}
 }
 
@@ -370,6 +378,12 @@ int cmd_trace(int argc, char **argv)
 		goto out;
 	}
 	t->fmt.boot_to_real_ns = boot_to_real();
+	{
+		struct stat ns;
+
+		if (!stat("/proc/self/ns/mnt", &ns))
+			t->own_mntns = ns.st_ino;
+	}
 	t->procs = shk_proctable_new(65536);
 	t->users = shk_users_new(4096, 10ull * 1000000000ull);
 	if (!t->procs || !t->users) {
