@@ -32,9 +32,11 @@ cmake --build "$build" -j"$(nproc)"
 
 failed=()
 run_ctest() {
-	local label="$1"
+	local label="$1" verbose=()
 	echo "== tier: $label"
-	if ! (cd "$build" && ctest -L "^$label\$" --output-on-failure --timeout 600); then
+	# compat prints a per-file summary worth seeing even when it passes
+	[ "$label" = compat ] && verbose=(-V)
+	if ! (cd "$build" && ctest -L "^$label\$" --output-on-failure --timeout 600 "${verbose[@]}"); then
 		failed+=("$label")
 	fi
 }
