@@ -206,6 +206,38 @@ static __always_inline void put_bytes_user(struct rec *r, int slot, const void *
 }
 
 /*
+ * Append the names collected in r->comp[0 .. r->s->n) root first, as
+ * "/a/b/c", and close the string that began at `start`. Zero slots (mount
+ * crossings) are skipped. Shared by dentry and kernfs walks.
+ */
+static __always_inline void put_components(struct rec *r, int slot, __u32 start)
+{
+	__u32 i;
+
+	for (i = 0; i < DEPTH_SLOTS; i++) {
+		__u64 nm;
+		long k;
+
+		if (i >= r->s->n)
+			break;
+		nm = r->comp[(r->s->n - 1 - i) & (DEPTH_SLOTS - 1)];
+		if (!nm)
+			continue;
+		if (r->s->pos - start > SHK_PATH_MAX - SHK_NAME_MAX - 2) {
+			r->s->flags |= SHK_F_TRUNCATED;
+			break;
+		}
+		r->buf[r->s->pos & EV_MASK] = '/';
+		r->s->pos++;
+		k = bpf_probe_read_kernel_str(&r->buf[r->s->pos & EV_MASK], SHK_NAME_MAX,
+					      (const void *)nm);
+		if (k > 1)
+			r->s->pos += k - 1;
+	}
+	rec_close_str(r, slot, start);
+}
+
+/*
  * Absolute path of a struct path, relative to the task's root (so a
  * container's process sees its own paths). Walks dentries leaf to root,
  * crossing mounts, collecting name pointers; then appends them root first.
@@ -270,28 +302,7 @@ static __noinline void put_path(struct rec *r, int slot, const struct path *path
 		rec_close_str(r, slot, start);
 		return;
 	}
-	/* Pass 2: root first. */
-	for (i = 0; i < DEPTH_SLOTS; i++) {
-		__u64 nm;
-		long k;
-
-		if (i >= r->s->n)
-			break;
-		nm = r->comp[(r->s->n - 1 - i) & (DEPTH_SLOTS - 1)];
-		if (!nm)
-			continue;
-		if (r->s->pos - start > SHK_PATH_MAX - SHK_NAME_MAX - 2) {
-			r->s->flags |= SHK_F_TRUNCATED;
-			break;
-		}
-		r->buf[r->s->pos & EV_MASK] = '/';
-		r->s->pos++;
-		k = bpf_probe_read_kernel_str(&r->buf[r->s->pos & EV_MASK], SHK_NAME_MAX,
-					      (const void *)nm);
-		if (k > 1)
-			r->s->pos += k - 1;
-	}
-	rec_close_str(r, slot, start);
+	put_components(r, slot, start);
 }
 
 /* cgroup v2 path of a task, from the default hierarchy's root. */
@@ -312,26 +323,13 @@ static __noinline void put_cgroup_path(struct rec *r, int slot, struct task_stru
 	}
 	r->s->n = i;
 	if (i == 0) {
+		/* the root cgroup itself */
 		r->buf[r->s->pos & EV_MASK] = '/';
 		r->s->pos++;
+		rec_close_str(r, slot, start);
+		return;
 	}
-	for (i = 0; i < SHK_CGROUP_DEPTH; i++) {
-		long k;
-
-		if (i >= r->s->n)
-			break;
-		if (r->s->pos - start > SHK_PATH_MAX - SHK_NAME_MAX - 2) {
-			r->s->flags |= SHK_F_TRUNCATED;
-			break;
-		}
-		r->buf[r->s->pos & EV_MASK] = '/';
-		r->s->pos++;
-		k = bpf_probe_read_kernel_str(&r->buf[r->s->pos & EV_MASK], SHK_NAME_MAX,
-					      (const void *)r->comp[(r->s->n - 1 - i) & (DEPTH_SLOTS - 1)]);
-		if (k > 1)
-			r->s->pos += k - 1;
-	}
-	rec_close_str(r, slot, start);
+	put_components(r, slot, start);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hash.h"
 #include "rule_compile.h"
 #include "rule_parser.h"
 
@@ -208,20 +209,9 @@ static int parse_ipnet(const char *s, bool allow_prefix, struct shk_ipnet *ret)
 	return 0;
 }
 
-static uint32_t hash_bytes(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 bool shk_strset_has(const struct shk_strset *set, const char *s, size_t len)
 {
-	uint32_t h = hash_bytes(s, len);
+	uint32_t h = shk_hash_bytes(s, len);
 
 	if (!set->cap)
 		return false;
@@ -250,7 +240,7 @@ static struct shk_strset *strset_build(struct shk_arena *a, const char *const *v
 		return NULL;
 	set->cap = cap;
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t h = hash_bytes(v[k], lens[k]);
+		uint32_t h = shk_hash_bytes(v[k], lens[k]);
 
 		if (shk_strset_has(set, v[k], lens[k]))
 			continue;

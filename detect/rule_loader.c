@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "hash.h"
 #include "fields.h"
 #include "rule_loader.h"
 
@@ -51,17 +52,6 @@ struct shk_name_index {
 	uint32_t cap, n;
 };
 
-static uint32_t hash_bytes(const char *s, size_t len)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
-		h *= 16777619u;
-	}
-	return h;
-}
-
 static int64_t idx_find(const struct shk_name_index *x, const char *name,
 			size_t len)
 {
@@ -69,7 +59,7 @@ static int64_t idx_find(const struct shk_name_index *x, const char *name,
 
 	if (!x || !x->cap)
 		return -1;
-	for (i = hash_bytes(name, len) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+	for (i = shk_hash_bytes(name, len) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
 		if (!x->slots[i].name)
 			return -1;
 		if (x->slots[i].len == len && !memcmp(x->slots[i].name, name, len))
@@ -95,7 +85,7 @@ static int idx_put(struct shk_name_index *x, const char *name, size_t len,
 		free(x->slots);
 		*x = nx;
 	}
-	for (i = hash_bytes(name, len) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
+	for (i = shk_hash_bytes(name, len) & (x->cap - 1);; i = (i + 1) & (x->cap - 1)) {
 		if (!x->slots[i].name) {
 			x->slots[i].name = name;
 			x->slots[i].len = len;
