@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include "syscalls.h"
 #include "proctable.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "procfs.h"
@@ -19,7 +19,7 @@
  * out stay valid until the entry itself goes. An open-addressing index
  * (linear probing, at most half full) maps a tgid to its slot. Used slots
  * are chained in update order (head: least recently updated) for eviction;
- * free slots are chained through next.
+ * released slots are chained through next.
  */
 struct slot {
 	struct shk_proc p;
@@ -33,6 +33,9 @@ struct shk_proctable {
 	size_t capacity, size;
 	uint32_t mask, shift;
 	uint32_t lru_head, lru_tail, free_head;
+	/* Slots from here on were never used. Handing them out in order
+	 * leaves the pages of a large, mostly empty table untouched. */
+	uint32_t fresh;
 	uint64_t tick_ns; /* procfs start-time granularity */
 	uint64_t evictions, misses, stale;
 };
@@ -234,13 +237,17 @@ static struct slot *install(struct shk_proctable *pt, struct shk_proc *np)
 		proc_free_strings(&s->p);
 		goto fill;
 	}
-	if (pt->free_head == NIL) {
+	if (pt->free_head == NIL && pt->fresh == pt->capacity) {
 		slot_release(pt, &pt->slots[pt->lru_head]);
 		pt->evictions++;
 	}
-	i = pt->free_head;
+	if (pt->free_head != NIL) {
+		i = pt->free_head;
+		pt->free_head = pt->slots[i].next;
+	} else {
+		i = pt->fresh++;
+	}
 	s = &pt->slots[i];
-	pt->free_head = s->next;
 	s->used = true;
 	lru_push_tail(pt, i);
 	b = find_bucket(pt, np->tgid, &found);
@@ -284,11 +291,7 @@ struct shk_proctable *shk_proctable_new(size_t capacity)
 	pt->mask = (uint32_t)(nbuckets - 1);
 	pt->shift = 32 - bits;
 	pt->lru_head = pt->lru_tail = NIL;
-	for (size_t i = 0; i < capacity; i++) {
-		pt->slots[i].prev = NIL;
-		pt->slots[i].next = i + 1 < capacity ? (uint32_t)(i + 1) : NIL;
-	}
-	pt->free_head = 0;
+	pt->free_head = NIL;
 	hz = sysconf(_SC_CLK_TCK);
 	pt->tick_ns = hz > 0 && hz <= 1000000000L ? 1000000000ull / (uint64_t)hz
 						  : 10000000ull;
@@ -300,7 +303,7 @@ void shk_proctable_free(struct shk_proctable *pt)
 	if (!pt)
 		return;
 	if (pt->slots) {
-		for (size_t i = 0; i < pt->capacity; i++) {
+		for (size_t i = 0; i < pt->fresh; i++) {
 			if (pt->slots[i].used)
 				proc_free_strings(&pt->slots[i].p);
 		}
@@ -499,58 +502,24 @@ static int apply_exit(struct shk_proctable *pt, int tgid)
 	return 0;
 }
 
-/* Syscalls that change credentials: at entry the task still has the old
- * ones. */
-static bool changes_creds(uint32_t nr)
+/* fchdir shares its argument layout (SHK_K_FD) with listen, sendmsg, ...;
+ * its number, from libseccomp, tells it apart. Resolved once. */
+static bool is_fchdir(uint32_t nr)
 {
-	switch (nr) {
-#ifdef SYS_setuid
-	case SYS_setuid:
-	case SYS_setgid:
-	case SYS_setreuid:
-	case SYS_setregid:
-	case SYS_setresuid:
-	case SYS_setresgid:
-	case SYS_setfsuid:
-	case SYS_setfsgid:
-	case SYS_capset:
-		return true;
-#endif
-	default:
-		return false;
-	}
-}
+	static int fchdir_nr = -2;
 
-static bool is_dup(uint32_t nr)
-{
-	switch (nr) {
-	case SYS_dup:
-#ifdef SYS_dup2
-	case SYS_dup2:
-#endif
-	case SYS_dup3:
-		return true;
-	default:
-		return false;
-	}
-}
-
-static bool is_chdir(uint32_t nr)
-{
-	switch (nr) {
-	case SYS_chdir:
-	case SYS_fchdir:
-		return true;
-	default:
-		return false;
-	}
+	if (fchdir_nr == -2)
+		fchdir_nr = shk_syscall_nr("fchdir");
+	return fchdir_nr >= 0 && nr == (uint32_t)fchdir_nr;
 }
 
 static int apply_syscall(struct shk_proctable *pt, const struct shk_event *ev,
 			 int tgid)
 {
 	const struct shk_syscall *sc = ev->sys;
-	bool creds = !(changes_creds(sc->nr) && (ev->hdr->flags & SHK_F_ENTER_CTX));
+	/* Credential-changing syscalls (setuid family) report the task as
+	 * it was at entry: its old credentials must not overwrite the new. */
+	bool creds = !(ev->hdr->flags & SHK_F_ENTER_CTX);
 	struct slot *s = lookup_for_event(pt, tgid, ev->task);
 	struct shk_proc np;
 
@@ -565,7 +534,7 @@ static int apply_syscall(struct shk_proctable *pt, const struct shk_event *ev,
 		touch(pt, s);
 	}
 
-	if (is_dup(sc->nr) && sc->ret >= 0 && sc->ret <= 2) {
+	if (sc->kind == SHK_K_DUP && sc->ret >= 0 && sc->ret <= 2) {
 		/* Both slots name the same open file after a dup. */
 		uint8_t type = sc->fd[SHK_FD_RES].type;
 
@@ -573,7 +542,7 @@ static int apply_syscall(struct shk_proctable *pt, const struct shk_event *ev,
 			type = sc->fd[SHK_FD_ARG].type;
 		if (type < SHK_FD_TYPE_MAX)
 			s->p.std_type[sc->ret] = type;
-	} else if (is_chdir(sc->nr) && sc->ret == 0) {
+	} else if ((sc->kind == SHK_K_CHDIR || is_fchdir(sc->nr)) && sc->ret == 0) {
 		const struct shk_strv *path = ev->path.p ? &ev->path
 							 : &ev->str[SHK_SYS_PATH];
 

@@ -19,13 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-/* event.h sizes an array by comparing two enums' constants, which gcc's
- * -Wenum-compare flags in C. The header is a fixed contract; quieten the
- * warning for it alone. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wenum-compare"
 #include "event.h"
-#pragma GCC diagnostic pop
 
 /* Where an entry's image data (exe, args, env) came from. */
 enum shk_proc_source {

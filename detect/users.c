@@ -48,6 +48,17 @@ struct query {
 	char found[SHK_USERS_LINE_MAX]; /* the name found */
 };
 
+/* Copy a string known to fit (callers check); cut it if it does not. */
+static void str_copy(char *dst, size_t dstsz, const char *src)
+{
+	size_t len = strlen(src);
+
+	if (len >= dstsz)
+		len = dstsz - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
@@ -145,7 +156,7 @@ static void cache_store(struct shk_users *u, const struct query *q, int err,
 	victim->id = q->id;
 	victim->stamp = now;
 	if (!err || by_name(q->kind))
-		snprintf(victim->name, sizeof(victim->name), "%s", name);
+		str_copy(victim->name, sizeof(victim->name), name);
 }
 
 /*
@@ -221,7 +232,7 @@ static bool line_answers(char *line, struct query *q)
 	if (id != q->id)
 		return false;
 	/* name is shorter than the line buffer, so it fits found[] */
-	snprintf(q->found, sizeof(q->found), "%s", name);
+	str_copy(q->found, sizeof(q->found), name);
 	return true;
 }
 
@@ -311,7 +322,7 @@ static int query_run(struct shk_users *u, const char *root, struct query *q)
 			if (by_name(q->kind))
 				q->id = e->id;
 			else
-				snprintf(q->found, sizeof(q->found), "%s", e->name);
+				str_copy(q->found, sizeof(q->found), e->name);
 		}
 		return e->err;
 	}

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "syscalls.h"
 #include "proctable.h"
 #include "procfs.h"
 #include "testlib.h"
@@ -134,7 +135,11 @@ static struct evbuf *ev_sys(int pid, int tid, uint32_t nr, int64_t ret,
 {
 	struct evbuf *b = ev_new(SHK_EV_SYSCALL, pid, tid);
 
+	const struct shk_sys_desc *d = shk_syscall_by_nr((int)nr);
+
 	b->rec.sys.nr = nr;
+	/* the layout kind, as the sensor sets it from the interest map */
+	b->rec.sys.kind = d ? d->kind : SHK_K_NONE;
 	b->rec.sys.ret = ret;
 	b->rec.sys.fd[SHK_FD_ARG].fd = -1;
 	b->rec.sys.fd[SHK_FD_RES].fd = -1;
