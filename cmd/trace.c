@@ -444,7 +444,7 @@ fail_interest:
 	cli_err("cannot select syscalls: %s", strerror(-err));
 	goto out;
 usage:
-	trace_usage(stderr);
+	fprintf(stderr, "see 'shrike trace --help'\n");
 	ret = EXIT_USAGE;
 out:
 	loop_free(loop);
