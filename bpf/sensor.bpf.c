@@ -875,8 +875,9 @@ static __always_inline void sys_args(struct pt_regs *regs, __u64 *a)
 }
 
 /* Per-kind argument capture. Each case states which slots it fills; the
- * decoder (detect/decode.c) reads them back by the same kind. */
-static __always_inline void sys_capture(struct rec *r, struct shk_syscall *e, __u32 kind)
+ * decoder (detect/decode.c) reads them back by the same kind. Returns false
+ * when the record must not be emitted. */
+static __always_inline bool sys_capture(struct rec *r, struct shk_syscall *e, __u32 kind)
 {
 	__u64 *a = e->args;
 	long ret = e->ret;
@@ -903,27 +904,27 @@ static __always_inline void sys_capture(struct rec *r, struct shk_syscall *e, __
 		if (ret >= 0)
 			goto open_result;
 		put_base(r, SHK_SYS_BASE, (int)a[0], SHK_SYS_RAW);
-		return;
+		return true;
 	open_result_cwd:
 		if (ret < 0) {
 			put_base(r, SHK_SYS_BASE, AT_FDCWD, SHK_SYS_RAW);
-			return;
+			return true;
 		}
 	open_result:
 		f = rec_fd(r, fr, (int)ret, false);
 		if (f)
 			put_path(r, SHK_SYS_PATH, &f->f_path);
-		return;
+		return true;
 	case SHK_K_EXECVE:
 		if (ret == 0)
-			return; /* success is SHK_EV_EXEC */
+			return false; /* success is reported by SHK_EV_EXEC */
 		put_patharg(r, SHK_SYS_RAW, SHK_SYS_BASE, AT_FDCWD, (void *)a[0]);
-		return;
+		return true;
 	case SHK_K_EXECVEAT:
 		if (ret == 0)
-			return;
+			return false;
 		put_patharg(r, SHK_SYS_RAW, SHK_SYS_BASE, (int)a[0], (void *)a[1]);
-		return;
+		return true;
 	case SHK_K_SOCKADDR:
 		f = rec_fd(r, fa, (int)a[0], true);
 		if (fa->type == SHK_FD_UNIX) {
@@ -933,14 +934,14 @@ static __always_inline void sys_capture(struct rec *r, struct shk_syscall *e, __
 		} else if (tuple_empty(fa)) {
 			sockaddr_remote(fa, (void *)a[1]);
 		}
-		return;
+		return true;
 	case SHK_K_SENDTO:
 		f = rec_fd(r, fa, (int)a[0], true);
 		if (fa->type == SHK_FD_UNIX)
 			put_unix_path(r, SHK_SYS_EXTRA, f);
 		else if (tuple_empty(fa))
 			sockaddr_remote(fa, (void *)a[4]);
-		return;
+		return true;
 	case SHK_K_ACCEPT:
 		rec_fd(r, fa, (int)a[0], true);
 		if (ret >= 0) {
@@ -948,22 +949,22 @@ static __always_inline void sys_capture(struct rec *r, struct shk_syscall *e, __
 			if (f && fr->type == SHK_FD_UNIX)
 				put_unix_path(r, SHK_SYS_EXTRA, f);
 		}
-		return;
+		return true;
 	case SHK_K_SOCKET:
 		if (ret >= 0)
 			rec_fd(r, fr, (int)ret, true);
-		return;
+		return true;
 	case SHK_K_FD:
 		f = rec_fd(r, fa, (int)a[0], true);
 		if (!f)
-			return;
+			return true;
 		if (fa->type == SHK_FD_UNIX)
 			put_unix_path(r, SHK_SYS_EXTRA, f);
 		else if (fa->type == SHK_FD_FILE || fa->type == SHK_FD_DIR ||
 			 fa->type == SHK_FD_MEMFD || fa->type == SHK_FD_CHAR ||
 			 fa->type == SHK_FD_BLOCK)
 			put_path(r, SHK_SYS_PATH, &f->f_path);
-		return;
+		return true;
 	case SHK_K_DUP:
 		f = rec_fd(r, fa, (int)a[0], true);
 		if (ret >= 0)
@@ -972,61 +973,62 @@ static __always_inline void sys_capture(struct rec *r, struct shk_syscall *e, __
 			put_unix_path(r, SHK_SYS_EXTRA, f);
 		else if (f && (fa->type == SHK_FD_FILE || fa->type == SHK_FD_DIR))
 			put_path(r, SHK_SYS_PATH, &f->f_path);
-		return;
+		return true;
 	case SHK_K_PATH:
 		put_patharg(r, SHK_SYS_RAW, SHK_SYS_BASE, AT_FDCWD, (void *)a[0]);
-		return;
+		return true;
 	case SHK_K_PATHAT:
 		put_patharg(r, SHK_SYS_RAW, SHK_SYS_BASE, (int)a[0], (void *)a[1]);
-		return;
+		return true;
 	case SHK_K_CHDIR:
 		put_str(r, SHK_SYS_RAW, (void *)a[0], SHK_PATH_MAX, true);
 		if (ret == 0)
 			put_path(r, SHK_SYS_PATH, &r->task->fs->pwd);
 		else
 			put_base(r, SHK_SYS_BASE, AT_FDCWD, SHK_SYS_RAW);
-		return;
+		return true;
 	case SHK_K_SYMLINK:
 		/* the target is stored verbatim, never resolved */
 		put_str(r, SHK_SYS_RAW, (void *)a[0], SHK_PATH_MAX, true);
 		put_patharg(r, SHK_SYS_RAW2, SHK_SYS_BASE2, AT_FDCWD, (void *)a[1]);
-		return;
+		return true;
 	case SHK_K_SYMLINKAT:
 		put_str(r, SHK_SYS_RAW, (void *)a[0], SHK_PATH_MAX, true);
 		put_patharg(r, SHK_SYS_RAW2, SHK_SYS_BASE2, (int)a[1], (void *)a[2]);
-		return;
+		return true;
 	case SHK_K_PATH2:
 		put_patharg(r, SHK_SYS_RAW, SHK_SYS_BASE, AT_FDCWD, (void *)a[0]);
 		put_patharg(r, SHK_SYS_RAW2, SHK_SYS_BASE2, AT_FDCWD, (void *)a[1]);
-		return;
+		return true;
 	case SHK_K_PATH2AT:
 		put_patharg(r, SHK_SYS_RAW, SHK_SYS_BASE, (int)a[0], (void *)a[1]);
 		put_patharg(r, SHK_SYS_RAW2, SHK_SYS_BASE2, (int)a[2], (void *)a[3]);
-		return;
+		return true;
 	case SHK_K_FINIT_MODULE:
 		f = rec_fd(r, fa, (int)a[0], false);
 		if (f)
 			put_path(r, SHK_SYS_PATH, &f->f_path);
 		put_str(r, SHK_SYS_EXTRA, (void *)a[1], SHK_NAME_MAX, true);
-		return;
+		return true;
 	case SHK_K_INIT_MODULE:
 		put_str(r, SHK_SYS_EXTRA, (void *)a[2], SHK_NAME_MAX, true);
-		return;
+		return true;
 	case SHK_K_MEMFD:
 		put_str(r, SHK_SYS_EXTRA, (void *)a[0], SHK_NAME_MAX, true);
 		if (ret >= 0)
 			rec_fd(r, fr, (int)ret, false);
-		return;
+		return true;
 	case SHK_K_MOUNT:
 		put_str(r, SHK_SYS_RAW, (void *)a[0], SHK_PATH_MAX, true);
 		put_patharg(r, SHK_SYS_RAW2, SHK_SYS_BASE2, AT_FDCWD, (void *)a[1]);
 		put_str(r, SHK_SYS_EXTRA, (void *)a[2], SHK_NAME_MAX, true);
-		return;
+		return true;
 	case SHK_K_PRCTL:
 		if (a[0] == PR_SET_NAME)
 			put_str(r, SHK_SYS_EXTRA, (void *)a[1], SHK_COMM_LEN, true);
-		return;
+		return true;
 	}
+	return true;
 }
 
 SEC("tp_btf/sys_exit")
@@ -1076,7 +1078,7 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 	sys_args(regs, e->args);
 	e->fd[0].fd = -1;
 	e->fd[1].fd = -1;
-	sys_capture(&r, e, kind);
-	rec_submit(&r);
+	if (sys_capture(&r, e, kind))
+		rec_submit(&r);
 	return 0;
 }

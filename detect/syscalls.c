@@ -13,8 +13,9 @@
 /* Argument names follow Falco's event table so that evt.arg.<name> means
  * the same thing in both. */
 static const struct shk_sys_desc descs[] = {
-	{ "execve", SHK_K_EXECVE, X, { A("filename", 0, HEX) } },
-	{ "execveat", SHK_K_EXECVEAT, X, { A("dirfd", 0, FD), A("pathname", 1, HEX), A("flags", 4, AT_FLAGS) } },
+	/* the path itself is in the record's RAW/BASE slots */
+	{ "execve", SHK_K_EXECVE, X, { { 0 } } },
+	{ "execveat", SHK_K_EXECVEAT, X, { A("dirfd", 0, FD), A("flags", 4, AT_FLAGS) } },
 	{ "open", SHK_K_OPEN, X, { A("flags", 1, OPEN_FLAGS), A("mode", 2, MODE) } },
 	{ "openat", SHK_K_OPENAT, X, { A("dirfd", 0, FD), A("flags", 2, OPEN_FLAGS), A("mode", 3, MODE) } },
 	{ "openat2", SHK_K_OPENAT2, X, { A("dirfd", 0, FD), A("flags", 2, OPEN_FLAGS), A("mode", 3, MODE) } },

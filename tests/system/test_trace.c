@@ -508,6 +508,8 @@ static void test_exec_with_args(void **state)
 	assert_non_null(jstr(e, "cgroup"));
 	assert_false(cJSON_IsTrue(jobj(e, "exe_memfd")));
 	assert_true(jnum(e, "exe_ino") > 0);
+	/* a successful execve is the exec event; no empty syscall record */
+	assert_null(find(T.p_exec, "execve", NULL, NULL));
 	/* from the process table (seeded from /proc) and /etc/passwd */
 	assert_string_equal(jstr(e, "user"), "root");
 	assert_string_equal(jstr(e, "pname"), "system_test_tra");
