@@ -20,6 +20,8 @@
 #include "users.h"
 
 #define MAX_FILTER 64
+#define DRAIN_MS 10          /* consumer drains at least this often */
+#define STATS_EVERY 100      /* ticks between drop checks (1 s) */
 #define FOLLOW_MAX 4096
 
 static const char *const default_env[] = {
@@ -44,6 +46,7 @@ struct trace {
 	uint64_t own_mntns; /* shrike's mount namespace inode */
 	struct jw w;
 	uint64_t printed, last_drops, last_malformed;
+	unsigned ticks;
 	FILE *out;
 };
 
@@ -191,12 +194,18 @@ static int on_ready(void *ctx)
 	return 0;
 }
 
-/* Nothing is lost silently: report drops as they happen. */
+/* Drain what the kernel batched without waking us; and, once a second,
+ * report drops: nothing is lost silently. */
 static int on_tick(void *ctx)
 {
 	struct trace *t = ctx;
 	struct shk_sensor_stats st;
+	int err = on_ready(t);
 
+	if (err)
+		return err;
+	if (++t->ticks % STATS_EVERY)
+		return 0;
 	if (shk_sensor_stats(t->sensor, &st))
 		return 0;
 	if (st.kernel.drops > t->last_drops)
@@ -270,6 +279,7 @@ int cmd_trace(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },	    { 0 },
 	};
 	struct shk_sensor_opts so = { .self_pid = getpid() };
+	size_t rb_bytes = 8u << 20;
 	struct trace *t = calloc(1, sizeof(*t));
 	struct loop *loop = NULL;
 	struct shk_sensor_stats st;
@@ -308,7 +318,7 @@ int cmd_trace(int argc, char **argv)
 		case 'r':
 			if (parse_int(optarg, "--ringbuf-mb", 1, 4096, &v))
 				goto usage;
-			so.ringbuf_bytes = (size_t)v << 20;
+			so.ringbuf_bytes = rb_bytes = (size_t)v << 20;
 			break;
 		case 'L':
 			list_events();
@@ -377,6 +387,8 @@ int cmd_trace(int argc, char **argv)
 		cli_err("%s", msg);
 		goto out;
 	}
+	/* wake at 1/32 of the buffer: far from full, yet few wakeups */
+	so.wakeup_bytes = rb_bytes / 32;
 	t->fmt.boot_to_real_ns = boot_to_real();
 	{
 		struct stat ns;
@@ -417,7 +429,7 @@ int cmd_trace(int argc, char **argv)
 	if (err < 0)
 		cli_warn("cannot read /proc to seed the process table: %s", strerror(-err));
 
-	loop = loop_new(1000, on_tick, NULL, t);
+	loop = loop_new(DRAIN_MS, on_tick, NULL, t);
 	if (!loop || loop_add_fd(loop, shk_sensor_fd(t->sensor), on_ready, t)) {
 		cli_err("cannot set up the event loop: %s", strerror(errno));
 		goto out;

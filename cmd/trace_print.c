@@ -80,15 +80,51 @@ const char *trace_event_name(const struct shk_event *ev)
 	}
 }
 
+/* ISO 8601 with ns. The date and time part is formatted once per second
+ * (events arrive in bursts within the same second); the ns are digits. */
 static void iso_time(const struct trace_fmt *fmt, uint64_t ts, char *out, size_t outsz)
 {
+	static __thread time_t cached_sec = -1;
+	static __thread char cached[64];
 	int64_t real = (int64_t)ts + fmt->boot_to_real_ns;
 	time_t sec = (time_t)(real / 1000000000);
-	struct tm tm;
+	uint32_t ns = (uint32_t)(real % 1000000000);
+	char frac[11];
 
-	gmtime_r(&sec, &tm);
-	snprintf(out, outsz, "%04d-%02d-%02dT%02d:%02d:%02d.%09" PRId64 "Z", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, real % 1000000000);
+	if (sec != cached_sec) {
+		struct tm tm;
+
+		gmtime_r(&sec, &tm);
+		snprintf(cached, sizeof(cached), "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+			 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		cached_sec = sec;
+	}
+	frac[0] = '.';
+	for (int i = 9; i >= 1; i--) {
+		frac[i] = (char)('0' + ns % 10);
+		ns /= 10;
+	}
+	frac[10] = '\0';
+	snprintf(out, outsz, "%s%sZ", cached, frac);
+}
+
+/* "0x..." for a 64-bit mask, without snprintf. */
+static const char *hex64(uint64_t v, char out[19])
+{
+	static const char digits[] = "0123456789abcdef";
+	char tmp[16];
+	int n = 0;
+
+	do {
+		tmp[n++] = digits[v & 15];
+		v >>= 4;
+	} while (v);
+	out[0] = '0';
+	out[1] = 'x';
+	for (int i = 0; i < n; i++)
+		out[2 + i] = tmp[n - 1 - i];
+	out[2 + n] = '\0';
+	return out;
 }
 
 static const char *comm_of(const struct shk_event *ev, char *out)
@@ -191,12 +227,9 @@ static void json_task(struct jw *w, const struct shk_task *t)
 	jw_kuint(w, "mntns", t->mntns);
 	jw_kuint(w, "netns", t->netns);
 	jw_kuint(w, "cgroup_id", t->cgroup_id);
-	snprintf(b, sizeof(b), "0x%llx", (unsigned long long)t->cap_eff);
-	jw_kstr(w, "cap_eff", b);
-	snprintf(b, sizeof(b), "0x%llx", (unsigned long long)t->cap_prm);
-	jw_kstr(w, "cap_prm", b);
-	snprintf(b, sizeof(b), "0x%llx", (unsigned long long)t->cap_inh);
-	jw_kstr(w, "cap_inh", b);
+	jw_kstr(w, "cap_eff", hex64(t->cap_eff, b));
+	jw_kstr(w, "cap_prm", hex64(t->cap_prm, b));
+	jw_kstr(w, "cap_inh", hex64(t->cap_inh, b));
 	jw_kuint(w, "start_ns", t->start_ns);
 	jw_obj_end(w);
 }

@@ -146,6 +146,7 @@ struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor
 		goto fail;
 	}
 	s->skel->rodata->shk_self_pid = opts ? (uint32_t)opts->self_pid : 0;
+	s->skel->rodata->shk_wakeup_bytes = opts ? (uint32_t)opts->wakeup_bytes : 0;
 	bpf_map__set_max_entries(s->skel->maps.scratch, (uint32_t)s->ncpus);
 	bpf_map__set_max_entries(s->skel->maps.events,
 				 (uint32_t)pow2_at_least(opts && opts->ringbuf_bytes ?
