@@ -103,6 +103,28 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
+/*
+ * The task context, cached per task. Most of it never changes (pid
+ * namespace, vpid, start time) and the rest changes only when one of a few
+ * kernel pointers changes: cred (setuid, capset, exec of a setuid binary),
+ * css_set (cgroup migration), nsproxy (setns, unshare), real_parent
+ * (reparenting), signal->tty (setsid). Comparing those pointers costs a few
+ * loads; recomputing everything cost about 1 us per event.
+ */
+struct task_cache {
+	struct shk_task t;
+	__u64 cred, css, nsproxy, parent, tty;
+	__u32 valid;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct task_cache);
+} task_ctx SEC(".maps");
+
 /* Task context captured at sys_enter for syscalls that change it (setuid
  * family): the record reports who made the call, not who they became. */
 struct {
@@ -371,6 +393,17 @@ static __always_inline __u32 task_tty_nr(struct task_struct *task)
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 }
 
+static __always_inline void fill_creds(struct shk_task *t, const struct cred *cred)
+{
+	t->uid = cred->uid.val;
+	t->gid = cred->gid.val;
+	t->euid = cred->euid.val;
+	t->egid = cred->egid.val;
+	t->cap_eff = shk_read_caps(&cred->cap_effective);
+	t->cap_prm = shk_read_caps(&cred->cap_permitted);
+	t->cap_inh = shk_read_caps(&cred->cap_inheritable);
+}
+
 static __always_inline void fill_task(struct shk_task *t, struct task_struct *task)
 {
 	struct task_struct *leader = task->group_leader;
@@ -380,13 +413,7 @@ static __always_inline void fill_task(struct shk_task *t, struct task_struct *ta
 	t->ppid = task->real_parent->tgid;
 	t->vtid = pid_nr_ns_level(task->thread_pid, NULL);
 	t->vpid = pid_nr_ns_level(leader->thread_pid, &t->pidns);
-	t->uid = cred->uid.val;
-	t->gid = cred->gid.val;
-	t->euid = cred->euid.val;
-	t->egid = cred->egid.val;
-	t->cap_eff = shk_read_caps(&cred->cap_effective);
-	t->cap_prm = shk_read_caps(&cred->cap_permitted);
-	t->cap_inh = shk_read_caps(&cred->cap_inheritable);
+	fill_creds(t, cred);
 	if (bpf_core_field_exists(struct task_struct___audit, loginuid)) {
 		t->loginuid = BPF_CORE_READ((struct task_struct___audit *)task, loginuid.val);
 		t->sessionid = BPF_CORE_READ((struct task_struct___audit *)task, sessionid);
@@ -402,6 +429,64 @@ static __always_inline void fill_task(struct shk_task *t, struct task_struct *ta
 	t->cgroup_id = task->cgroups->dfl_cgrp->kn->id;
 	t->start_ns = leader->start_boottime;
 	bpf_probe_read_kernel_str(t->comm, sizeof(t->comm), task->comm);
+}
+
+/*
+ * fill_task() for the current task through the per-task cache. Falls back
+ * to a full fill when storage is unavailable (e.g. re-entered on this CPU).
+ * loginuid and sessionid are re-read every time: they change by a write
+ * to /proc/self/loginuid, which moves no pointer.
+ */
+static __always_inline void fill_task_current(struct shk_task *t, struct task_struct *task)
+{
+	struct task_cache *c = bpf_task_storage_get(&task_ctx, task, 0,
+						    BPF_LOCAL_STORAGE_GET_F_CREATE);
+	const struct cred *cred = task->cred;
+	struct nsproxy *ns = task->nsproxy;
+
+	if (!c) {
+		fill_task(t, task);
+		return;
+	}
+	if (!c->valid) {
+		fill_task(&c->t, task);
+		c->cred = (__u64)cred;
+		c->css = (__u64)task->cgroups;
+		c->nsproxy = (__u64)ns;
+		c->parent = (__u64)task->real_parent;
+		c->tty = (__u64)task->signal->tty;
+		c->valid = 1;
+	} else {
+		if ((__u64)cred != c->cred) {
+			fill_creds(&c->t, cred);
+			c->cred = (__u64)cred;
+		}
+		if ((__u64)task->cgroups != c->css) {
+			c->t.cgroup_id = task->cgroups->dfl_cgrp->kn->id;
+			c->css = (__u64)task->cgroups;
+		}
+		if ((__u64)ns != c->nsproxy) {
+			if (ns) {
+				c->t.mntns = ns->mnt_ns->ns.inum;
+				c->t.netns = ns->net_ns->ns.inum;
+			}
+			c->nsproxy = (__u64)ns;
+		}
+		if ((__u64)task->real_parent != c->parent) {
+			c->t.ppid = task->real_parent->tgid;
+			c->parent = (__u64)task->real_parent;
+		}
+		if ((__u64)task->signal->tty != c->tty) {
+			c->t.tty = task_tty_nr(task);
+			c->tty = (__u64)task->signal->tty;
+		}
+		if (bpf_core_field_exists(struct task_struct___audit, loginuid)) {
+			c->t.loginuid = BPF_CORE_READ((struct task_struct___audit *)task, loginuid.val);
+			c->t.sessionid = BPF_CORE_READ((struct task_struct___audit *)task, sessionid);
+		}
+	}
+	*t = c->t;
+	bpf_get_current_comm(t->comm, sizeof(t->comm));
 }
 
 static __always_inline void fill_hdr(struct rec *r, __u16 type, __u32 tgid, __u32 tid)
@@ -1080,10 +1165,10 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 			r.s->flags |= SHK_F_ENTER_CTX;
 		} else {
 			COUNT(enter_miss);
-			fill_task(&e->task, task);
+			fill_task_current(&e->task, task);
 		}
 	} else {
-		fill_task(&e->task, task);
+		fill_task_current(&e->task, task);
 	}
 	e->ret = ret;
 	e->nr = nr;

@@ -104,8 +104,18 @@ static void iso_time(const struct trace_fmt *fmt, uint64_t ts, char *out, size_t
 		frac[i] = (char)('0' + ns % 10);
 		ns /= 10;
 	}
-	frac[10] = '\0';
-	snprintf(out, outsz, "%s%sZ", cached, frac);
+	frac[10] = 'Z';
+	{
+		size_t cl = strlen(cached);
+
+		if (cl + 12 <= outsz) {
+			memcpy(out, cached, cl);
+			memcpy(out + cl, frac, 11);
+			out[cl + 11] = '\0';
+		} else if (outsz) {
+			out[0] = '\0';
+		}
+	}
 }
 
 /* "0x..." for a 64-bit mask, without snprintf. */

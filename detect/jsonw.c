@@ -17,8 +17,6 @@ void jw_reset(struct jw *w)
 	w->depth = 0;
 	w->first[0] = true;
 	w->oom = false;
-	if (w->buf)
-		w->buf[0] = '\0';
 }
 
 void jw_free(struct jw *w)
@@ -27,15 +25,15 @@ void jw_free(struct jw *w)
 	memset(w, 0, sizeof(*w));
 }
 
-static bool reserve(struct jw *w, size_t n)
+/* Grow so that n more bytes plus a terminator fit. Out of line: the fast
+ * paths below only call it when the buffer is full. */
+static bool grow(struct jw *w, size_t n)
 {
 	size_t cap;
 	char *nb;
 
 	if (w->oom)
 		return false;
-	if (w->len + n + 1 <= w->cap)
-		return true;
 	cap = w->cap ? w->cap : 1024;
 	while (cap < w->len + n + 1)
 		cap *= 2;
@@ -49,18 +47,29 @@ static bool reserve(struct jw *w, size_t n)
 	return true;
 }
 
-static void put(struct jw *w, const char *s, size_t n)
+/* The writer does not keep the buffer NUL-terminated on every append (that
+ * store was a measurable share of trace's time); jw_cstr() terminates. */
+static inline void put(struct jw *w, const char *s, size_t n)
 {
-	if (!reserve(w, n))
+	if (w->len + n + 1 > w->cap && !grow(w, n))
 		return;
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
-	w->buf[w->len] = '\0';
 }
 
-static void putc_(struct jw *w, char c)
+static inline void putc_(struct jw *w, char c)
 {
-	put(w, &c, 1);
+	if (w->len + 2 > w->cap && !grow(w, 1))
+		return;
+	w->buf[w->len++] = c;
+}
+
+const char *jw_cstr(struct jw *w)
+{
+	if (!w->buf && !grow(w, 0))
+		return "";
+	w->buf[w->len] = '\0';
+	return w->buf;
 }
 
 /* Separator before a value or key at the current depth. After a key the
@@ -96,6 +105,12 @@ void jw_obj_end(struct jw *w) { close_(w, '}'); }
 void jw_arr_begin(struct jw *w) { open_(w, '['); }
 void jw_arr_end(struct jw *w) { close_(w, ']'); }
 
+/* 1 for bytes that cannot be copied verbatim: controls, '"', '\\' and
+ * non-ASCII (checked as UTF-8). One table load per byte in the hot loop. */
+static const unsigned char special[256] = {
+	[0 ... 0x1f] = 1, ['"'] = 1, ['\\'] = 1, [0x80 ... 0xff] = 1,
+};
+
 static void escaped(struct jw *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -108,8 +123,7 @@ static void escaped(struct jw *w, const char *s, size_t n)
 		size_t run = 0;
 
 		/* copy plain ASCII runs in one go */
-		while (i + run < n && p[i + run] >= 0x20 && p[i + run] < 0x80 && p[i + run] != '"' &&
-		       p[i + run] != '\\')
+		while (i + run < n && !special[p[i + run]])
 			run++;
 		if (run) {
 			put(w, s + i, run);

@@ -25,6 +25,8 @@ struct jw {
 void jw_init(struct jw *w);
 void jw_reset(struct jw *w);
 void jw_free(struct jw *w);
+/* The output so far, NUL-terminated; buf[len] has room for one more byte. */
+const char *jw_cstr(struct jw *w);
 
 void jw_obj_begin(struct jw *w);
 void jw_obj_end(struct jw *w);

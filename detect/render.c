@@ -14,18 +14,26 @@ struct flag_name {
 	const char *name;
 };
 
-/* Append "name" with '|' separators; out always stays terminated. */
+/* Append "name" with '|' separators; out always stays terminated (cut
+ * at outsz). No snprintf: this runs for every rendered flag set. */
 static void append(char *out, size_t outsz, size_t *len, const char *s)
 {
-	int n;
+	size_t n = strlen(s);
 
-	if (*len >= outsz)
+	if (!outsz || *len >= outsz - 1)
 		return;
-	n = snprintf(out + *len, outsz - *len, "%s%s", *len ? "|" : "", s);
-	if (n > 0)
-		*len += (size_t)n;
-	if (*len >= outsz)
-		*len = outsz - 1;
+	if (*len) {
+		out[(*len)++] = '|';
+		if (*len >= outsz - 1) {
+			out[outsz - 1] = '\0';
+			return;
+		}
+	}
+	if (n > outsz - 1 - *len)
+		n = outsz - 1 - *len;
+	memcpy(out + *len, s, n);
+	*len += n;
+	out[*len] = '\0';
 }
 
 static const char *render_flags(uint64_t v, const struct flag_name *t, size_t n, const char *zero,
@@ -53,9 +61,13 @@ static const char *render_flags(uint64_t v, const struct flag_name *t, size_t n,
 
 static const char *render_enum(uint64_t v, const char *const *names, size_t n, char *out, size_t outsz)
 {
-	if (v < n && names[v])
-		snprintf(out, outsz, "%s", names[v]);
-	else
+	size_t len = 0;
+
+	if (v < n && names[v]) {
+		if (outsz)
+			out[0] = '\0';
+		append(out, outsz, &len, names[v]);
+	} else
 		snprintf(out, outsz, "%llu", (unsigned long long)v);
 	return out;
 }
