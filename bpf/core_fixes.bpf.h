@@ -60,4 +60,36 @@ struct task_struct___audit {
 	unsigned int sessionid;
 } __attribute__((preserve_access_index));
 
+/*
+ * A dentry's parent and name in one read: d_parent is immediately followed
+ * by d_name (struct qstr: hash_len, then name) in every kernel layout since
+ * qstr gained hash_len (v3.14). The offsets come from CO-RE; if a kernel
+ * ever separates them, fall back to two reads. Returns 0 or -1.
+ */
+struct shk_dentry_up {
+	struct dentry *parent;
+	__u64 hash_len;
+	const unsigned char *name;
+};
+
+static __always_inline int shk_dentry_up(struct dentry *d, struct dentry **ret_parent,
+					 const unsigned char **ret_name)
+{
+	__u32 p_off = bpf_core_field_offset(struct dentry, d_parent);
+	__u32 n_off = bpf_core_field_offset(struct dentry, d_name);
+	struct shk_dentry_up up;
+
+	if (n_off == p_off + sizeof(void *) &&
+	    bpf_core_field_offset(struct qstr, name) == sizeof(__u64)) {
+		if (bpf_probe_read_kernel(&up, sizeof(up), (void *)d + p_off))
+			return -1;
+		*ret_parent = up.parent;
+		*ret_name = up.name;
+		return 0;
+	}
+	*ret_parent = BPF_CORE_READ(d, d_parent);
+	*ret_name = BPF_CORE_READ(d, d_name.name);
+	return 0;
+}
+
 #endif /* SHRIKE_CORE_FIXES_H */

@@ -281,6 +281,7 @@ static __noinline void put_path(struct rec *r, int slot, const struct path *path
 	struct vfsmount *vm = BPF_CORE_READ(path, mnt);
 	__u64 mnt_off = bpf_core_field_offset(struct mount, mnt);
 	struct mount *mnt = (struct mount *)((void *)vm - mnt_off);
+	struct dentry *mnt_root;
 	__u32 start = r->s->pos, i;
 
 	r->s->n = 0;
@@ -291,14 +292,16 @@ static __noinline void put_path(struct rec *r, int slot, const struct path *path
 	 * that only the loop index is live: tracking a separate component
 	 * count would multiply the verifier's states.
 	 */
+	mnt_root = BPF_CORE_READ(vm, mnt_root);
 	for (i = 0; i < DEPTH_SLOTS; i++) {
-		struct dentry *mnt_root, *parent;
+		struct dentry *parent;
+		const unsigned char *name;
 
 		r->comp[i & (DEPTH_SLOTS - 1)] = 0;
 		if (d == root_d && vm == root_m)
 			break;
-		mnt_root = BPF_CORE_READ(vm, mnt_root);
-		parent = BPF_CORE_READ(d, d_parent);
+		if (shk_dentry_up(d, &parent, &name))
+			break;
 		if (d == mnt_root || d == parent) {
 			struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
 
@@ -307,9 +310,10 @@ static __noinline void put_path(struct rec *r, int slot, const struct path *path
 			d = BPF_CORE_READ(mnt, mnt_mountpoint);
 			mnt = mp;
 			vm = (struct vfsmount *)((void *)mp + mnt_off);
+			mnt_root = BPF_CORE_READ(vm, mnt_root);
 			continue;
 		}
-		r->comp[i & (DEPTH_SLOTS - 1)] = (__u64)BPF_CORE_READ(d, d_name.name);
+		r->comp[i & (DEPTH_SLOTS - 1)] = (__u64)name;
 		r->s->n = i + 1;
 		d = parent;
 	}
