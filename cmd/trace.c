@@ -12,16 +12,11 @@
 
 #include "cli.h"
 #include "jsonw.h"
-#include "loop.h"
-#include "proctable.h"
-#include "sensor.h"
+#include "session.h"
 #include "syscalls.h"
 #include "trace_print.h"
-#include "users.h"
 
 #define MAX_FILTER 64
-#define DRAIN_MS 10          /* consumer drains at least this often */
-#define STATS_EVERY 100      /* ticks between drop checks (1 s) */
 #define FOLLOW_MAX 4096
 
 static const char *const default_env[] = {
@@ -40,13 +35,9 @@ struct trace {
 	char *env_list[MAX_FILTER + 1];
 	int follow[FOLLOW_MAX]; /* tgids followed with --pid */
 	int nfollow;
-	struct shk_sensor *sensor;
-	struct shk_proctable *procs;
-	struct shk_users *users;
-	uint64_t own_mntns; /* shrike's mount namespace inode */
+	struct session ses;
 	struct jw w;
-	uint64_t printed, last_drops, last_malformed;
-	unsigned ticks;
+	uint64_t printed;
 	FILE *out;
 };
 
@@ -131,22 +122,22 @@ static bool event_wanted(struct trace *t, const struct shk_event *ev)
 static void lookup_proc(struct trace *t, const struct shk_event *ev, struct trace_proc *out,
 			char *user, size_t usersz)
 {
-	const struct shk_proc *p = shk_proctable_get(t->procs, (int)ev->hdr->pid);
-	const struct shk_proc *pp = p ? shk_proctable_parent(t->procs, p) : NULL;
+	const struct shk_proc *p = shk_proctable_get(t->ses.procs, (int)ev->hdr->pid);
+	const struct shk_proc *pp = p ? shk_proctable_parent(t->ses.procs, p) : NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (p && p->exe.p)
 		out->exe = p->exe.p;
 	if (pp)
 		out->pname = pp->comm;
-	if (ev->type == SHK_EV_EXEC && t->users) {
+	if (ev->type == SHK_EV_EXEC && t->ses.users) {
 		char root[64];
 
 		snprintf(root, sizeof(root), "/proc/%u/root", ev->hdr->pid);
-		if (!shk_users_uid_name(t->users, root, ev->task->uid, user, usersz)) {
+		if (!shk_users_uid_name(t->ses.users, root, ev->task->uid, user, usersz)) {
 			out->user = user;
-		} else if (ev->task->mntns == t->own_mntns &&
-			   !shk_users_uid_name(t->users, "/", ev->task->uid, user, usersz)) {
+		} else if (ev->task->mntns == t->ses.own_mntns &&
+			   !shk_users_uid_name(t->ses.users, "/", ev->task->uid, user, usersz)) {
 			/* gone already (short-lived), but it shared our mount
 			 * namespace: our /etc/passwd is its /etc/passwd */
 			out->user = user;
@@ -160,8 +151,6 @@ static int on_event(const struct shk_event *ev, void *ctx)
 	struct trace_proc proc;
 	char user[64];
 
-	/* state follows every event, printed or not */
-	shk_proctable_apply(t->procs, ev);
 	if (!event_wanted(t, ev))
 		return 0;
 	lookup_proc(t, ev, &proc, user, sizeof(user));
@@ -176,58 +165,6 @@ static int on_event(const struct shk_event *ev, void *ctx)
 	}
 	t->printed++;
 	return 0;
-}
-
-static int on_ready(void *ctx)
-{
-	struct trace *t = ctx;
-	int n = shk_sensor_consume(t->sensor);
-
-	if (n < 0 && n != -EINTR)
-		return n;
-	/* flush per batch, not per line: the consumer keeps up at high rates */
-	fflush(t->out);
-	if (ferror(t->out)) {
-		cli_err("cannot write events to stdout");
-		return -EIO;
-	}
-	return 0;
-}
-
-/* Drain what the kernel batched without waking us; and, once a second,
- * report drops: nothing is lost silently. */
-static int on_tick(void *ctx)
-{
-	struct trace *t = ctx;
-	struct shk_sensor_stats st;
-	int err = on_ready(t);
-
-	if (err)
-		return err;
-	if (++t->ticks % STATS_EVERY)
-		return 0;
-	if (shk_sensor_stats(t->sensor, &st))
-		return 0;
-	if (st.kernel.drops > t->last_drops)
-		cli_warn("%llu events dropped: ring buffer full (total %llu; try --ringbuf-mb)",
-			 (unsigned long long)(st.kernel.drops - t->last_drops),
-			 (unsigned long long)st.kernel.drops);
-	if (st.malformed > t->last_malformed)
-		cli_warn("%llu malformed records skipped (total %llu)",
-			 (unsigned long long)(st.malformed - t->last_malformed),
-			 (unsigned long long)st.malformed);
-	t->last_drops = st.kernel.drops;
-	t->last_malformed = st.malformed;
-	return 0;
-}
-
-static int64_t boot_to_real(void)
-{
-	struct timespec b, r;
-
-	clock_gettime(CLOCK_BOOTTIME, &b);
-	clock_gettime(CLOCK_REALTIME, &r);
-	return ((int64_t)r.tv_sec - b.tv_sec) * 1000000000LL + (r.tv_nsec - b.tv_nsec);
 }
 
 static int split_list(char *s, const char **out, int max)
@@ -278,12 +215,8 @@ int cmd_trace(int argc, char **argv)
 		{ "list-events", no_argument, NULL, 'L' },  { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },	    { 0 },
 	};
-	struct shk_sensor_opts so = { .self_pid = getpid() };
-	size_t rb_bytes = 8u << 20;
+	struct session_opts so = { 0 };
 	struct trace *t = calloc(1, sizeof(*t));
-	struct loop *loop = NULL;
-	struct shk_sensor_stats st;
-	const char *msg = NULL;
 	char *events_arg = NULL, *env_arg = NULL;
 	int c, err, ret = 1;
 	long v;
@@ -318,7 +251,7 @@ int cmd_trace(int argc, char **argv)
 		case 'r':
 			if (parse_int(optarg, "--ringbuf-mb", 1, 4096, &v))
 				goto usage;
-			so.ringbuf_bytes = rb_bytes = (size_t)v << 20;
+			so.ringbuf_bytes = (size_t)v << 20;
 			break;
 		case 'L':
 			list_events();
@@ -382,74 +315,34 @@ int cmd_trace(int argc, char **argv)
 		t->follow[t->nfollow++] = t->pid;
 	}
 
-	err = shk_sensor_probe(&msg);
-	if (err) {
-		cli_err("%s", msg);
+	so.on_event = on_event;
+	so.ctx = t;
+	so.out = t->out;
+	if (session_start(&t->ses, &so))
 		goto out;
-	}
-	/* wake at 1/32 of the buffer: far from full, yet few wakeups */
-	so.wakeup_bytes = rb_bytes / 32;
-	t->fmt.boot_to_real_ns = boot_to_real();
-	{
-		struct stat ns;
-
-		if (!stat("/proc/self/ns/mnt", &ns))
-			t->own_mntns = ns.st_ino;
-	}
-	t->procs = shk_proctable_new(65536);
-	t->users = shk_users_new(4096, 10ull * 1000000000ull);
-	if (!t->procs || !t->users) {
-		cli_err("out of memory");
-		goto out;
-	}
-	t->sensor = shk_sensor_new(&so, on_event, t, &msg);
-	if (!t->sensor) {
-		cli_err("%s (%s)", msg ? msg : "cannot start the sensors", strerror(errno));
-		goto out;
-	}
-	if (shk_sensor_warning(t->sensor))
-		cli_warn("%s", shk_sensor_warning(t->sensor));
+	t->fmt.boot_to_real_ns = t->ses.boot_to_real_ns;
 	if (t->nevents) {
 		for (int i = 0; i < t->nevents; i++) {
 			if (shk_syscall_by_name(t->events[i])) {
-				err = shk_sensor_want(t->sensor, t->events[i], true);
+				err = shk_sensor_want(t->ses.sensor, t->events[i], true);
 				if (err == -ENOENT)
 					cli_warn("%s is not a syscall on this architecture", t->events[i]);
 				else if (err)
 					goto fail_interest;
 			}
 		}
-	} else if ((err = shk_sensor_want_all(t->sensor))) {
+	} else if ((err = shk_sensor_want_all(t->ses.sensor))) {
 		goto fail_interest;
 	}
-
-	/* Seed after attaching: a process born during the scan is then seen
-	 * either by the scan or by its fork/exec events, never by neither. */
-	err = shk_proctable_seed(t->procs, "/proc");
-	if (err < 0)
-		cli_warn("cannot read /proc to seed the process table: %s", strerror(-err));
-
-	loop = loop_new(DRAIN_MS, on_tick, NULL, t);
-	if (!loop || loop_add_fd(loop, shk_sensor_fd(t->sensor), on_ready, t)) {
-		cli_err("cannot set up the event loop: %s", strerror(errno));
+	if (session_run(&t->ses, t->nevents ? "tracing selected events" : "tracing all events"))
 		goto out;
-	}
-	fprintf(stderr, "shrike: ready (tracing %s)\n", t->nevents ? "selected events" : "all events");
-	err = loop_run(loop);
-	on_ready(t); /* drain what is already in the buffer */
 	fflush(t->out);
-	if (err) {
-		cli_err("event loop failed: %s", strerror(-err));
-		goto out;
+	{
+		char extra[64];
+
+		snprintf(extra, sizeof(extra), "printed=%llu ", (unsigned long long)t->printed);
+		session_summary(&t->ses, extra);
 	}
-	if (!shk_sensor_stats(t->sensor, &st))
-		fprintf(stderr,
-			"shrike: stopped: events=%llu printed=%llu drops=%llu oversize=%llu "
-			"truncated=%llu malformed=%llu compat_skipped=%llu\n",
-			(unsigned long long)st.received, (unsigned long long)t->printed,
-			(unsigned long long)st.kernel.drops, (unsigned long long)st.kernel.oversize,
-			(unsigned long long)st.kernel.truncated, (unsigned long long)st.malformed,
-			(unsigned long long)st.kernel.compat);
 	ret = 0;
 	goto out;
 fail_interest:
@@ -459,10 +352,7 @@ usage:
 	fprintf(stderr, "see 'shrike trace --help'\n");
 	ret = EXIT_USAGE;
 out:
-	loop_free(loop);
-	shk_sensor_free(t->sensor);
-	shk_proctable_free(t->procs);
-	shk_users_free(t->users);
+	session_stop(&t->ses);
 	jw_free(&t->w);
 	free(t);
 	return ret;

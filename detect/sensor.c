@@ -219,6 +219,13 @@ int shk_sensor_want(struct shk_sensor *s, const char *syscall, bool on)
 	return d ? set_interest(s, d, on) : -ENOENT;
 }
 
+int shk_sensor_want_nr(struct shk_sensor *s, int nr, bool on)
+{
+	const struct shk_sys_desc *d = shk_syscall_by_nr(nr);
+
+	return d ? set_interest(s, d, on) : -ENOENT;
+}
+
 int shk_sensor_want_all(struct shk_sensor *s)
 {
 	size_t n;

@@ -52,6 +52,8 @@ void shk_sensor_free(struct shk_sensor *s);
 /* Capture (or stop capturing) one syscall by name: 0, -ENOENT if shrike
  * does not know it, or -errno from the map update. */
 int shk_sensor_want(struct shk_sensor *s, const char *syscall, bool on);
+/* The same by native syscall number. */
+int shk_sensor_want_nr(struct shk_sensor *s, int nr, bool on);
 /* Capture every syscall shrike knows. */
 int shk_sensor_want_all(struct shk_sensor *s);
 

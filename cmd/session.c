@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "session.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "loop.h"
+
+#define DRAIN_MS 10     /* the consumer drains at least this often */
+#define STATS_EVERY 100 /* ticks between drop checks (1 s) */
+
+static int on_record(const struct shk_event *ev, void *ctx)
+{
+	struct session *s = ctx;
+
+	/* state follows every record, whatever the command does with it */
+	shk_proctable_apply(s->procs, ev);
+	return s->o.on_event ? s->o.on_event(ev, s->o.ctx) : 0;
+}
+
+static int drain(void *ctx)
+{
+	struct session *s = ctx;
+	int n = shk_sensor_consume(s->sensor);
+
+	if (n < 0 && n != -EINTR)
+		return n;
+	/* flush per batch, not per line: the consumer keeps up at high rates */
+	if (s->o.out) {
+		fflush(s->o.out);
+		if (ferror(s->o.out)) {
+			cli_err("cannot write to the output");
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+/* Drain what the kernel batched without waking us; once a second, report
+ * drops: nothing is lost silently. */
+static int on_tick(void *ctx)
+{
+	struct session *s = ctx;
+	struct shk_sensor_stats st;
+	int err = drain(s);
+
+	if (err)
+		return err;
+	if (++s->ticks % STATS_EVERY || shk_sensor_stats(s->sensor, &st))
+		return 0;
+	if (st.kernel.drops > s->last_drops)
+		cli_warn("%llu events dropped: ring buffer full (total %llu; try --ringbuf-mb)",
+			 (unsigned long long)(st.kernel.drops - s->last_drops),
+			 (unsigned long long)st.kernel.drops);
+	if (st.malformed > s->last_malformed)
+		cli_warn("%llu malformed records skipped (total %llu)",
+			 (unsigned long long)(st.malformed - s->last_malformed),
+			 (unsigned long long)st.malformed);
+	s->last_drops = st.kernel.drops;
+	s->last_malformed = st.malformed;
+	return 0;
+}
+
+static int64_t boot_to_real(void)
+{
+	struct timespec b, r;
+
+	clock_gettime(CLOCK_BOOTTIME, &b);
+	clock_gettime(CLOCK_REALTIME, &r);
+	return ((int64_t)r.tv_sec - b.tv_sec) * 1000000000LL + (r.tv_nsec - b.tv_nsec);
+}
+
+int session_start(struct session *s, const struct session_opts *o)
+{
+	struct shk_sensor_opts so = { .self_pid = getpid() };
+	const char *msg = NULL;
+	struct stat ns;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->o = *o;
+	err = shk_sensor_probe(&msg);
+	if (err) {
+		cli_err("%s", msg);
+		return err;
+	}
+	so.ringbuf_bytes = o->ringbuf_bytes ? o->ringbuf_bytes : 8u << 20;
+	/* wake at 1/32 of the buffer: far from full, yet few wakeups */
+	so.wakeup_bytes = so.ringbuf_bytes / 32;
+	so.verbose = o->verbose;
+	s->boot_to_real_ns = boot_to_real();
+	if (!stat("/proc/self/ns/mnt", &ns))
+		s->own_mntns = (uint32_t)ns.st_ino;
+	s->procs = shk_proctable_new(65536);
+	s->users = shk_users_new(4096, 10ull * 1000000000ull);
+	if (!s->procs || !s->users) {
+		cli_err("out of memory");
+		return -ENOMEM;
+	}
+	s->sensor = shk_sensor_new(&so, on_record, s, &msg);
+	if (!s->sensor) {
+		err = -errno;
+		cli_err("%s (%s)", msg ? msg : "cannot start the sensors", strerror(errno));
+		return err;
+	}
+	if (shk_sensor_warning(s->sensor))
+		cli_warn("%s", shk_sensor_warning(s->sensor));
+	return 0;
+}
+
+/* systemd's readiness protocol: one datagram to $NOTIFY_SOCKET. */
+static void notify_ready(void)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	size_t len;
+	int fd;
+
+	if (!path || !*path || (path[0] != '/' && path[0] != '@'))
+		return;
+	len = strlen(path);
+	if (len >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, len);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	if (sendto(fd, "READY=1", 7, MSG_NOSIGNAL, (struct sockaddr *)&sa,
+		   (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len)) < 0)
+		cli_warn("cannot notify systemd (%s): %s", path, strerror(errno));
+	close(fd);
+}
+
+int session_run(struct session *s, const char *ready_what)
+{
+	int err;
+
+	/* Seed after attaching: a process born during the scan is then seen
+	 * either by the scan or by its fork/exec records, never by neither. */
+	err = shk_proctable_seed(s->procs, "/proc");
+	if (err < 0)
+		cli_warn("cannot read /proc to seed the process table: %s", strerror(-err));
+	s->loop = loop_new(DRAIN_MS, on_tick, NULL, s);
+	if (!s->loop || loop_add_fd(s->loop, shk_sensor_fd(s->sensor), drain, s)) {
+		err = -errno;
+		cli_err("cannot set up the event loop: %s", strerror(errno));
+		return err ? err : -EINVAL;
+	}
+	fprintf(stderr, "shrike: ready (%s)\n", ready_what);
+	notify_ready();
+	err = loop_run(s->loop);
+	drain(s); /* what is already in the buffer */
+	if (err)
+		cli_err("event loop failed: %s", strerror(-err));
+	return err;
+}
+
+void session_summary(struct session *s, const char *extra)
+{
+	struct shk_sensor_stats st;
+
+	if (!s->sensor || shk_sensor_stats(s->sensor, &st))
+		return;
+	fprintf(stderr,
+		"shrike: stopped: events=%llu %sdrops=%llu oversize=%llu truncated=%llu "
+		"malformed=%llu compat_skipped=%llu\n",
+		(unsigned long long)st.received, extra ? extra : "",
+		(unsigned long long)st.kernel.drops, (unsigned long long)st.kernel.oversize,
+		(unsigned long long)st.kernel.truncated, (unsigned long long)st.malformed,
+		(unsigned long long)st.kernel.compat);
+}
+
+void session_stop(struct session *s)
+{
+	loop_free(s->loop);
+	shk_sensor_free(s->sensor);
+	shk_proctable_free(s->procs);
+	shk_users_free(s->users);
+	memset(s, 0, sizeof(*s));
+}

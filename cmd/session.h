@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A sensor session, shared by `trace` and `run`: the sensors, the process
+ * table and user names, and the one event loop (ring buffer, signals, a
+ * drain timer). Every record updates the process table before the
+ * command's own callback sees it.
+ */
+#ifndef SHRIKE_SESSION_H
+#define SHRIKE_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "proctable.h"
+#include "sensor.h"
+#include "users.h"
+
+struct loop;
+
+struct session_opts {
+	size_t ringbuf_bytes; /* 0: 8 MiB */
+	bool verbose;
+	shk_sensor_fn on_event; /* after the process table is updated */
+	void *ctx;
+	FILE *out;              /* flushed after each batch */
+};
+
+struct session {
+	struct session_opts o;
+	struct shk_sensor *sensor;
+	struct shk_proctable *procs;
+	struct shk_users *users;
+	struct loop *loop;
+	uint32_t own_mntns;      /* shrike's mount namespace inode */
+	int64_t boot_to_real_ns; /* CLOCK_BOOTTIME + this = epoch ns */
+	uint64_t last_drops, last_malformed;
+	unsigned ticks;
+};
+
+/* Probe, load and attach the sensors, with no syscall captured yet. Prints
+ * the one-line reason on failure. Returns 0 or a negative errno. */
+int session_start(struct session *s, const struct session_opts *o);
+/* Seed the process table from /proc (after the wanted syscalls are set),
+ * print the ready line (and notify systemd), then run until SIGINT/SIGTERM.
+ * Returns 0 or a negative errno (already reported). */
+int session_run(struct session *s, const char *ready_what);
+/* One summary line on stderr: what the sensors delivered and lost. */
+void session_summary(struct session *s, const char *extra);
+void session_stop(struct session *s);
+
+#endif
