@@ -5,6 +5,10 @@
 #define SHRIKE_CLI_H
 
 int cmd_trace(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_validate(int argc, char **argv);
+int cmd_rules(int argc, char **argv);
+int cmd_fields(int argc, char **argv);
 
 /* One-line error on stderr, prefixed "shrike: ". */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

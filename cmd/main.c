@@ -14,10 +14,14 @@ static void usage(FILE *f)
 		"usage: shrike <command> [options]\n"
 		"\n"
 		"shrike is a Linux runtime-security agent: it captures process, file and\n"
-		"network activity with BPF sensors in the kernel.\n"
+		"network activity with BPF sensors in the kernel and evaluates Falco rules.\n"
 		"\n"
 		"commands:\n"
+		"  run        run the sensors and the rules; print alerts\n"
 		"  trace      print decoded kernel events live (for rule authoring)\n"
+		"  validate   check policy/rule files and report errors with their location\n"
+		"  rules list list the rules of the policies\n"
+		"  fields     list the fields rules can use\n"
 		"  version    print the version\n"
 		"  help       print this help\n"
 		"\n"
@@ -69,6 +73,14 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "trace"))
 		return cmd_trace(argc - 1, argv + 1);
+	if (!strcmp(cmd, "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (!strcmp(cmd, "validate"))
+		return cmd_validate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "rules"))
+		return cmd_rules(argc - 1, argv + 1);
+	if (!strcmp(cmd, "fields"))
+		return cmd_fields(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (see 'shrike --help')", cmd);
 	return EXIT_USAGE;
 }
