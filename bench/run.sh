@@ -17,6 +17,8 @@ N_CONNECT=40000
 READY_TIMEOUT_S=10
 TRACE_ARGS=()
 RAW=
+AGENT=trace
+RULES_DIR="$ROOT/../shared/falco-rules"
 
 # Targets (from the issue). Ratios are with/without shrike.
 declare -A MAX_RATIO=([open]=1.15 [exec]=1.05 [connect]=1.15)
@@ -41,6 +43,11 @@ options:
   --connect-n N      iterations of the connect loop (default $N_CONNECT)
   --trace-args ARGS  extra arguments for 'shrike trace' (e.g. "--event openat");
                      diagnostic only: the targets are for all events
+  --agent trace|run  what runs beside the workload: 'trace' (default) is
+                     'shrike trace --json'; 'run' is 'shrike run --json' with
+                     the three upstream Falco files (targets 1.25x each)
+  --rules DIR        where the upstream Falco files are (default
+                     ../shared/falco-rules beside the checkout)
   --raw FILE         also write one CSV line per run to FILE
   -h, --help         this help
 
@@ -65,6 +72,8 @@ while [[ $# -gt 0 ]]; do
 	--exec-n) need_arg "$@"; need_n "$1" "$2"; N_EXEC=$2; shift 2 ;;
 	--connect-n) need_arg "$@"; need_n "$1" "$2"; N_CONNECT=$2; shift 2 ;;
 	--trace-args) need_arg "$@"; read -r -a TRACE_ARGS <<<"$2"; shift 2 ;;
+	--agent) need_arg "$@"; AGENT=$2; shift 2 ;;
+	--rules) need_arg "$@"; RULES_DIR=$2; shift 2 ;;
 	--raw) need_arg "$@"; RAW=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -73,6 +82,22 @@ done
 for l in $LOOPS; do
 	[[ -v "MAX_RATIO[$l]" ]] || die "unknown loop '$l' (open, exec, connect)"
 done
+# The agent under test. 'run' evaluates the three upstream Falco files, in
+# Falco's order, on every event; the rule-engine issue's end-to-end target
+# is 1.25x for every loop.
+case $AGENT in
+trace) AGENT_CMD=(trace --json "${TRACE_ARGS[@]}") ;;
+run)
+	for f in falco_rules.yaml falco-incubating_rules.yaml falco-sandbox_rules.yaml; do
+		[[ -r $RULES_DIR/$f ]] || { echo "bench: $RULES_DIR/$f not found (--rules DIR)" >&2; exit 77; }
+	done
+	AGENT_CMD=(run --json --policy "$RULES_DIR/falco_rules.yaml"
+		--policy "$RULES_DIR/falco-incubating_rules.yaml"
+		--policy "$RULES_DIR/falco-sandbox_rules.yaml")
+	MAX_RATIO=([open]=1.25 [exec]=1.25 [connect]=1.25)
+	;;
+*) die "--agent: expected trace or run" ;;
+esac
 
 if [[ $EUID -ne 0 ]]; then
 	echo "run.sh: must run as root (shrike loads BPF sensors); skipped" >&2
@@ -164,7 +189,7 @@ run_with_shrike() {
 	local loop=$1 err=$TMP/shrike.err t0 t1 c0 c1 rc=0 s
 	: >"$err"
 	t0=$(now_us)
-	"$SHRIKE" trace --json "${TRACE_ARGS[@]}" >/dev/null 2>"$err" &
+	"$SHRIKE" "${AGENT_CMD[@]}" >/dev/null 2>"$err" &
 	SPID=$!
 	while :; do
 		s=$(<"$err")
@@ -195,11 +220,11 @@ run_with_shrike() {
 	SPID=
 	((rc == 0)) || { cat "$err" >&2; die "shrike exited with status $rc"; }
 	s=$(<"$err")
-	[[ $s =~ stopped:\ events=([0-9]+)\ printed=([0-9]+)\ drops=([0-9]+)\ oversize=([0-9]+)\ truncated=([0-9]+)\ malformed=([0-9]+) ]] ||
+	[[ $s =~ stopped:\ events=([0-9]+)\ .*drops=([0-9]+)\ oversize=([0-9]+)\ truncated=([0-9]+)\ malformed=([0-9]+) ]] ||
 		{ cat "$err" >&2; die "no summary line from shrike"; }
 	EVENTS=${BASH_REMATCH[1]}
-	DROPS=${BASH_REMATCH[3]}
-	OTHER="oversize=${BASH_REMATCH[4]} truncated=${BASH_REMATCH[5]} malformed=${BASH_REMATCH[6]}"
+	DROPS=${BASH_REMATCH[2]}
+	OTHER="oversize=${BASH_REMATCH[3]} truncated=${BASH_REMATCH[4]} malformed=${BASH_REMATCH[5]}"
 }
 
 # ---------------------------------------------------------------- run
@@ -209,7 +234,7 @@ MAX_HWM=0
 [[ -n $RAW ]] && echo "loop,round,mode,n,ns,events,drops,ready_ms,vmhwm_kib,shrike_cpu_ticks" >"$RAW"
 
 echo "shrike overhead benchmark: $(uname -r), $(nproc) CPUs, rounds=$ROUNDS," \
-	"shrike trace --json ${TRACE_ARGS[*]:-(all events)}"
+	"shrike ${AGENT_CMD[*]}"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 # The ratios assume an otherwise idle machine: say so when it is not.
 cpu_busy_idle() { local _c u n s i w q sq st; read -r _c u n s i w q sq st _ </proc/stat
