@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -30,6 +33,8 @@ static struct {
 	char *dir;
 	char out_path[1024], linkpath[1024], logfile[1024], shmexe[1024], shredfile[1024];
 	pid_t shrike;
+	int notify_fd;
+	char notify_msg[64];
 	cJSON *alerts[MAX_ALERTS];
 	int nalerts;
 	char summary[512];
@@ -48,7 +53,15 @@ static int start_shrike(const char *rules)
 	FILE *err;
 	const char *bin = test_env("SHRIKE_BIN");
 
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
 	snprintf(T.out_path, sizeof(T.out_path), "%s/alerts.jsonl", T.dir);
+	/* systemd's readiness socket, as a service manager would set it */
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", T.dir);
+	T.notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (T.notify_fd < 0 || bind(T.notify_fd, (struct sockaddr *)&sa, sizeof(sa)))
+		die("notify socket");
+	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
 	if (pipe(errpipe))
 		die("pipe");
 	T.shrike = fork();
@@ -66,6 +79,13 @@ static int start_shrike(const char *rules)
 	while (fgets(line, sizeof(line), err)) {
 		fputs(line, stderr);
 		if (strstr(line, "ready")) {
+			struct pollfd p = { .fd = T.notify_fd, .events = POLLIN };
+			ssize_t n;
+
+			if (poll(&p, 1, 2000) == 1 &&
+			    (n = recv(T.notify_fd, T.notify_msg, sizeof(T.notify_msg) - 1, 0)) > 0)
+				T.notify_msg[n] = '\0';
+			unsetenv("NOTIFY_SOCKET");
 			fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
 			return errpipe[0];
 		}
@@ -323,6 +343,11 @@ static void test_exec_from_dev_shm(void **state)
 	assert_non_null(find_alert("Execution from /dev/shm", "proc.cmdline", "shm-exec-marker"));
 }
 
+static void test_ready_notification(void **state)
+{
+	assert_string_equal(T.notify_msg, "READY=1");
+}
+
 static void test_no_drops(void **state)
 {
 	assert_non_null(strstr(T.summary, "drops=0 "));
@@ -336,7 +361,7 @@ int main(void)
 		cmocka_unit_test(test_fileless_memfd),	    cmocka_unit_test(test_search_private_keys),
 		cmocka_unit_test(test_ptrace_attach),	    cmocka_unit_test(test_clear_log),
 		cmocka_unit_test(test_shred),		    cmocka_unit_test(test_exec_from_dev_shm),
-		cmocka_unit_test(test_no_drops),
+		cmocka_unit_test(test_ready_notification), cmocka_unit_test(test_no_drops),
 	};
 
 	test_require_root("the system tier (loads BPF sensors)");
