@@ -550,8 +550,11 @@ static __always_inline void fill_task_current(struct shk_task *t, struct task_st
 			c->tty = (__u64)task->signal->tty;
 		}
 		if (bpf_core_field_exists(struct task_struct___audit, loginuid)) {
-			c->t.loginuid = BPF_CORE_READ((struct task_struct___audit *)task, loginuid.val);
-			c->t.sessionid = BPF_CORE_READ((struct task_struct___audit *)task, sessionid);
+			/* direct loads: task is a BTF pointer, no helper call */
+			struct task_struct___audit *a = (void *)task;
+
+			c->t.loginuid = a->loginuid.val;
+			c->t.sessionid = a->sessionid;
 		}
 	}
 	*t = c->t;
@@ -669,13 +672,14 @@ static __always_inline __u8 anon_type(struct file *f)
 static __always_inline void fill_fd(struct shk_fd *o, struct file *f, int fd, bool tuple)
 {
 	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct super_block *sb = BPF_CORE_READ(ino, i_sb);
 	__u32 mode = BPF_CORE_READ(ino, i_mode);
-	unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	unsigned long magic = BPF_CORE_READ(sb, s_magic);
 
 	o->fd = fd;
 	o->flags = BPF_CORE_READ(f, f_flags);
 	o->ino = BPF_CORE_READ(ino, i_ino);
-	o->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	o->dev = BPF_CORE_READ(sb, s_dev);
 
 	switch (mode & S_IFMT) {
 	case S_IFSOCK: {
