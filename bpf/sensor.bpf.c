@@ -26,6 +26,26 @@ const volatile __u32 shk_self_pid = 0;
  */
 const volatile __u32 shk_wakeup_bytes = 0;
 
+/*
+ * Fast reads. Walking kernel structures with bpf_probe_read_kernel() costs
+ * a helper call each (about 30 ns here, 20 or so per open). Kernels with
+ * the bpf_rdonly_cast() kfunc (6.2+) let a plain pointer become an
+ * untrusted BTF pointer whose fields are then read by direct, fault-safe
+ * loads. Userspace sets shk_fast_reads when kernel BTF has the kfunc; when
+ * it is false the verifier drops the fast branches as dead code, so older
+ * kernels never see the (weak, unresolved) kfunc call.
+ */
+const volatile bool shk_fast_reads = false;
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym __weak;
+
+/* p as an untrusted BTF pointer of `type` in fast mode, unchanged otherwise */
+#define FCAST(p, type)                                                              \
+	(shk_fast_reads ? (type *)bpf_rdonly_cast((const void *)(p),                 \
+						  bpf_core_type_id_kernel(type)) :   \
+			  (type *)(p))
+/* one field of *p: a direct load in fast mode, a helper read otherwise */
+#define RD(p, field) (shk_fast_reads ? (p)->field : BPF_CORE_READ(p, field))
+
 #define AT_FDCWD -100
 #define AF_UNIX 1
 #define AF_INET 2
@@ -272,15 +292,16 @@ static __always_inline void put_components(struct rec *r, int slot, __u32 start)
  * crossing mounts, collecting name pointers; then appends them root first.
  * Bounded by SHK_PATH_DEPTH components and SHK_PATH_MAX bytes.
  */
-static __always_inline void put_path_impl(struct rec *r, int slot, const struct path *path)
+static __always_inline void put_path_impl(struct rec *r, int slot, const struct path *p)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
 	struct dentry *root_d = task->fs->root.dentry;
 	struct vfsmount *root_m = task->fs->root.mnt;
-	struct dentry *d = BPF_CORE_READ(path, dentry);
-	struct vfsmount *vm = BPF_CORE_READ(path, mnt);
+	const struct path *path = FCAST(p, const struct path);
+	struct dentry *d = RD(path, dentry);
+	struct vfsmount *vm = RD(path, mnt);
 	__u64 mnt_off = bpf_core_field_offset(struct mount, mnt);
-	struct mount *mnt = (struct mount *)((void *)vm - mnt_off);
+	struct mount *mnt = FCAST((void *)vm - mnt_off, struct mount);
 	struct dentry *mnt_root;
 	__u32 start = r->s->pos, i;
 
@@ -292,7 +313,7 @@ static __always_inline void put_path_impl(struct rec *r, int slot, const struct 
 	 * that only the loop index is live: tracking a separate component
 	 * count would multiply the verifier's states.
 	 */
-	mnt_root = BPF_CORE_READ(vm, mnt_root);
+	mnt_root = RD(vm, mnt_root);
 	for (i = 0; i < DEPTH_SLOTS; i++) {
 		struct dentry *parent;
 		const unsigned char *name;
@@ -669,27 +690,29 @@ static __always_inline __u8 anon_type(struct file *f)
 }
 
 /* Type and identity of an open file; socket tuple for inet sockets. */
-static __always_inline void fill_fd(struct shk_fd *o, struct file *f, int fd, bool tuple)
+static __always_inline void fill_fd(struct shk_fd *o, struct file *file, int fd, bool tuple)
 {
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	struct super_block *sb = BPF_CORE_READ(ino, i_sb);
-	__u32 mode = BPF_CORE_READ(ino, i_mode);
-	unsigned long magic = BPF_CORE_READ(sb, s_magic);
+	struct file *f = FCAST(file, struct file);
+	struct inode *ino = RD(f, f_inode);
+	struct super_block *sb = RD(ino, i_sb);
+	__u32 mode = RD(ino, i_mode);
+	unsigned long magic = RD(sb, s_magic);
 
 	o->fd = fd;
-	o->flags = BPF_CORE_READ(f, f_flags);
-	o->ino = BPF_CORE_READ(ino, i_ino);
-	o->dev = BPF_CORE_READ(sb, s_dev);
+	o->flags = RD(f, f_flags);
+	o->ino = RD(ino, i_ino);
+	o->dev = RD(sb, s_dev);
 
 	switch (mode & S_IFMT) {
 	case S_IFSOCK: {
-		struct socket *sock = BPF_CORE_READ(f, private_data);
-		struct sock *sk = BPF_CORE_READ(sock, sk);
-		__u16 fam = BPF_CORE_READ(sk, __sk_common.skc_family);
+		/* private_data is a void *: cast it back to a socket */
+		struct socket *sock = FCAST(RD(f, private_data), struct socket);
+		struct sock *sk = RD(sock, sk);
+		__u16 fam = RD(sk, __sk_common.skc_family);
 
 		o->family = fam;
-		o->sock_type = BPF_CORE_READ(sk, sk_type);
-		o->protocol = BPF_CORE_READ(sk, sk_protocol);
+		o->sock_type = RD(sk, sk_type);
+		o->protocol = RD(sk, sk_protocol);
 		if (fam == AF_INET) {
 			o->type = SHK_FD_IPV4;
 		} else if (fam == AF_INET6) {
@@ -703,11 +726,11 @@ static __always_inline void fill_fd(struct shk_fd *o, struct file *f, int fd, bo
 		}
 		if (!tuple)
 			return;
-		o->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
-		o->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		o->lport = RD(sk, __sk_common.skc_num);
+		o->rport = __builtin_bswap16(RD(sk, __sk_common.skc_dport));
 		if (fam == AF_INET) {
-			__u32 a = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
-			__u32 b = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+			__u32 a = RD(sk, __sk_common.skc_rcv_saddr);
+			__u32 b = RD(sk, __sk_common.skc_daddr);
 
 			__builtin_memcpy(o->laddr, &a, 4);
 			__builtin_memcpy(o->raddr, &b, 4);

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "decode.h"
@@ -24,6 +25,7 @@ struct shk_sensor {
 	shk_sensor_fn fn;
 	void *ctx;
 	int ncpus;
+	bool fast_reads;
 	const char *warning;
 	uint64_t received, malformed, abi_mismatch;
 	struct shk_event ev; /* large: decoded in place, never on the stack */
@@ -80,6 +82,40 @@ int shk_sensor_probe(const char **ret_msg)
 		return -EOPNOTSUPP;
 	}
 	return 0;
+}
+
+static size_t pow2_at_least(size_t v);
+
+/* Whether the kernel has the bpf_rdonly_cast() kfunc the fast reads need
+ * (see bpf/sensor.bpf.c). */
+static bool have_rdonly_cast(void)
+{
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool ok;
+
+	if (!vmlinux)
+		return false;
+	ok = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+	btf__free(vmlinux);
+	return ok;
+}
+
+/* Open and load the object, with or without fast reads. */
+static int load_skel(struct shk_sensor *s, const struct shk_sensor_opts *opts, bool fast)
+{
+	sensor__destroy(s->skel);
+	s->skel = sensor__open();
+	if (!s->skel)
+		return -errno;
+	s->skel->rodata->shk_self_pid = opts ? (uint32_t)opts->self_pid : 0;
+	s->skel->rodata->shk_wakeup_bytes = opts ? (uint32_t)opts->wakeup_bytes : 0;
+	s->skel->rodata->shk_fast_reads = fast;
+	bpf_map__set_max_entries(s->skel->maps.scratch, (uint32_t)s->ncpus);
+	bpf_map__set_max_entries(s->skel->maps.events,
+				 (uint32_t)pow2_at_least(opts && opts->ringbuf_bytes ?
+								 opts->ringbuf_bytes :
+								 DEFAULT_RINGBUF));
+	return sensor__load(s->skel);
 }
 
 static int on_record(void *ctx, void *data, size_t size)
@@ -139,22 +175,18 @@ struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor
 		goto fail;
 	}
 
-	s->skel = sensor__open();
-	if (!s->skel) {
-		err = -errno;
-		msg = "cannot open the sensor BPF object";
-		goto fail;
+	/* Fast reads where the kernel supports them; if that load is refused
+	 * for any reason, the portable helper reads are the fallback. */
+	s->fast_reads = have_rdonly_cast();
+	err = load_skel(s, opts, s->fast_reads);
+	if (err && s->fast_reads) {
+		s->fast_reads = false;
+		err = load_skel(s, opts, false);
 	}
-	s->skel->rodata->shk_self_pid = opts ? (uint32_t)opts->self_pid : 0;
-	s->skel->rodata->shk_wakeup_bytes = opts ? (uint32_t)opts->wakeup_bytes : 0;
-	bpf_map__set_max_entries(s->skel->maps.scratch, (uint32_t)s->ncpus);
-	bpf_map__set_max_entries(s->skel->maps.events,
-				 (uint32_t)pow2_at_least(opts && opts->ringbuf_bytes ?
-								 opts->ringbuf_bytes :
-								 DEFAULT_RINGBUF));
-	err = sensor__load(s->skel);
 	if (err) {
-		if (err == -EPERM && !memlock_raised)
+		if (!s->skel)
+			msg = "cannot open the sensor BPF object";
+		else if (err == -EPERM && !memlock_raised)
 			msg = "the kernel refused the sensors (EPERM) and RLIMIT_MEMLOCK could not be "
 			      "raised: raise the memlock limit (ulimit -l unlimited) or run as root";
 		else if (err == -EPERM)
@@ -238,6 +270,11 @@ int shk_sensor_want_all(struct shk_sensor *s)
 			return err;
 	}
 	return 0;
+}
+
+bool shk_sensor_fast_reads(const struct shk_sensor *s)
+{
+	return s->fast_reads;
 }
 
 const char *shk_sensor_warning(const struct shk_sensor *s)

@@ -61,6 +61,10 @@ int shk_sensor_want_all(struct shk_sensor *s);
  * not be raised), or NULL. */
 const char *shk_sensor_warning(const struct shk_sensor *s);
 
+/* Whether the sensors read kernel structures with direct loads
+ * (bpf_rdonly_cast, Linux 6.2+) rather than helper calls. */
+bool shk_sensor_fast_reads(const struct shk_sensor *s);
+
 /* The fd to wait on (epoll) for records. */
 int shk_sensor_fd(const struct shk_sensor *s);
 /* Consume what is ready without blocking; returns records consumed or the
