@@ -29,6 +29,31 @@ static bool ascii_casemem(const char *h, size_t hlen, const char *n, size_t nlen
 	return false;
 }
 
+/*
+ * contains: the needles are short words and the haystacks short paths or
+ * command lines, for which glibc's memmem spends more setting up than
+ * searching. memchr finds candidates for the first byte; the last byte
+ * rejects most before a memcmp.
+ */
+static bool mem_contains(const char *h, size_t hlen, const char *n, size_t nlen)
+{
+	const char *p, *last;
+
+	if (nlen == 0)
+		return true;
+	if (nlen > hlen)
+		return false;
+	last = h + (hlen - nlen);
+	for (p = h; p <= last; p++) {
+		p = memchr(p, n[0], (size_t)(last - p) + 1);
+		if (!p)
+			return false;
+		if (p[nlen - 1] == n[nlen - 1] && !memcmp(p + 1, n + 1, nlen - 1))
+			return true;
+	}
+	return false;
+}
+
 /* String operators other than the regex and set ones. */
 static bool str_op(enum shk_op op, const char *s, size_t len, const char *t, size_t tlen)
 {
@@ -41,7 +66,7 @@ static bool str_op(enum shk_op op, const char *s, size_t len, const char *t, siz
 		return len != tlen || memcmp(s, t, len);
 	case SHK_OP_CONTAINS:
 	case SHK_OP_BCONTAINS:
-		return tlen == 0 || memmem(s, len, t, tlen) != NULL;
+		return mem_contains(s, len, t, tlen);
 	case SHK_OP_ICONTAINS:
 		return ascii_casemem(s, len, t, tlen);
 	case SHK_OP_STARTSWITH:
@@ -113,6 +138,10 @@ static bool parse_num(const char *s, i128 *ret)
 /* The literal as a number of the check's signedness. */
 static i128 rhs_num(const struct shk_check *c)
 {
+	/* a literal that is not negative has one value both ways: no need
+	 * to look at its text */
+	if (c->num >= 0)
+		return c->num;
 	return c->text_len && c->text[0] == '-' ? (i128)c->num : (i128)c->unum;
 }
 
@@ -368,12 +397,40 @@ static bool cmp_either(struct shk_evalctx *ctx, const struct shk_check *c,
 	return (ha && cmp_value(ctx, c, c->op, &a)) || (hb && cmp_value(ctx, c, c->op, &b));
 }
 
-static bool evtype_check(const struct shk_check *c, struct shk_evalctx *ctx, unsigned evtype)
+/*
+ * One walk over the conditions of one event. Macro bodies are shared
+ * between rules (rule_compile.h), and most file rules start with the same
+ * few (open_read, open_write, container, ...): within an event the value
+ * of a node cannot change, so shk_eval_event() remembers the values of
+ * and/or nodes and field checks in a small table on its stack, keyed by
+ * the node's address. A collision only costs a re-evaluation.
+ */
+#define MEMO_BITS 7
+#define MEMO_SLOTS (1u << MEMO_BITS)
+#define MEMO_VALID ((uintptr_t)2)
+#define MEMO_TRUE ((uintptr_t)1)
+
+_Static_assert(_Alignof(struct shk_fnode) >= 4, "memo keys use the low two bits");
+
+struct walk {
+	struct shk_evalctx *ctx;
+	unsigned evtype;
+	bool is_exit;	/* procexit is no syscall: syscall.type is <NA> */
+	uintptr_t *memo; /* MEMO_SLOTS entries, or NULL */
+};
+
+static inline uintptr_t *memo_slot(uintptr_t *memo, const struct shk_fnode *n)
+{
+	uint64_t h = ((uint64_t)(uintptr_t)n >> 3) * 0x9e3779b97f4a7c15ull;
+
+	return &memo[h >> (64 - MEMO_BITS)];
+}
+
+static bool evtype_check(const struct shk_check *c, bool is_exit, unsigned evtype)
 {
 	bool has;
 
-	/* procexit is no syscall */
-	if (c->lhs.id == SHK_FIELD_SYSCALL_TYPE && ctx->ev->type == SHK_EV_EXIT)
+	if (c->lhs.id == SHK_FIELD_SYSCALL_TYPE && is_exit)
 		return false;
 	has = shk_evtset_has(c->evtypes, evtype);
 	return c->op == SHK_OP_NE ? !has : has;
@@ -399,60 +456,154 @@ static bool field_check(const struct shk_check *c, struct shk_evalctx *ctx)
 		return false;
 	if (c->op == SHK_OP_EXISTS)
 		return true;
+	/* the common shapes first, as cmp_value() would decide them */
+	switch (v.type) {
+	case SHK_V_STR:
+		if (c->rhs == SHK_RHS_STRSET)
+			return shk_strset_has(c->strset, v.str.s, v.str.len);
+		if (c->rhs == SHK_RHS_VALUE && !is_ordering(c->op))
+			return str_op(c->op, v.str.s, v.str.len, c->text, c->text_len);
+		break;
+	case SHK_V_BOOL:
+		if (c->rhs == SHK_RHS_VALUE && c->lhs.type == SHK_FT_BOOL)
+			return c->op == SHK_OP_EQ ? v.b == c->b : c->op == SHK_OP_NE && v.b != c->b;
+		break;
+	case SHK_V_I64:
+	case SHK_V_U64:
+		if (c->rhs == SHK_RHS_VALUE && c->has_num && c->op <= SHK_OP_GE)
+			return num_op(c->op, num_of(&v), rhs_num(c));
+		break;
+	default:
+		break;
+	}
 	return cmp_value(ctx, c, c->op, &v);
 }
 
 bool shk_eval_check(const struct shk_check *c, struct shk_evalctx *ctx)
 {
 	if (c->rhs == SHK_RHS_EVTYPES)
-		return evtype_check(c, ctx, shk_evalctx_evtype(ctx));
+		return evtype_check(c, ctx->ev->type == SHK_EV_EXIT, shk_evalctx_evtype(ctx));
 	return field_check(c, ctx);
 }
 
-/* The event type is looked up once per walk: most rules start with one. */
-static bool eval_node(const struct shk_fnode *n, struct shk_evalctx *ctx, unsigned evtype)
+static bool eval_node(const struct shk_fnode *n, struct walk *w);
+
+static inline bool memo_hit(uintptr_t e, const struct shk_fnode *n)
 {
-	switch (n->kind) {
-	case SHK_FN_AND:
-		for (uint32_t i = 0; i < n->n; i++)
-			if (!eval_node(n->kids[i], ctx, evtype))
-				return false;
-		return true;
-	case SHK_FN_OR:
-		for (uint32_t i = 0; i < n->n; i++)
-			if (eval_node(n->kids[i], ctx, evtype))
-				return true;
-		return false;
-	case SHK_FN_NOT:
-		return !eval_node(n->kids[0], ctx, evtype);
-	case SHK_FN_CHECK:
-		if (n->check->rhs == SHK_RHS_EVTYPES)
-			return evtype_check(n->check, ctx, evtype);
-		return field_check(n->check, ctx);
+	return (e & ~(MEMO_VALID | MEMO_TRUE)) == (uintptr_t)n;
+}
+
+static inline uintptr_t memo_entry(const struct shk_fnode *n, bool r)
+{
+	return (uintptr_t)n | MEMO_VALID | (r ? MEMO_TRUE : 0);
+}
+
+/* A check node: evt.type is a bit test, cheaper than the memo; a field
+ * check is remembered, as the same macro (`container`, ...) recurs. */
+static inline bool eval_leaf(const struct shk_fnode *n, struct walk *w)
+{
+	const struct shk_check *c = n->check;
+	uintptr_t *slot;
+	bool r;
+
+	if (c->rhs == SHK_RHS_EVTYPES)
+		return evtype_check(c, w->is_exit, w->evtype);
+	if (!w->memo)
+		return field_check(c, w->ctx);
+	slot = memo_slot(w->memo, n);
+	if (memo_hit(*slot, n))
+		return *slot & MEMO_TRUE;
+	r = field_check(c, w->ctx);
+	*slot = memo_entry(n, r);
+	return r;
+}
+
+/*
+ * Checks that cost many times what the others do: arguments rendered as
+ * text (flag names, user names) and regexes. An and/or tries them last,
+ * so that a cheap kid usually decides first; its kids have no side
+ * effects, so their order does not change its value.
+ */
+static inline bool costly(const struct shk_check *c)
+{
+	return c->rhs == SHK_RHS_REGEX || c->lhs.id == SHK_FIELD_EVT_ARG ||
+	       c->lhs.id == SHK_FIELD_EVT_ARGS || c->lhs.id == SHK_FIELD_EVT_INFO;
+}
+
+/* and/or: the kids until one decides; leaves without a call */
+static bool eval_kids(const struct shk_fnode *n, struct walk *w)
+{
+	bool stop_on = n->kind == SHK_FN_OR, r;
+	uint64_t later = 0;
+
+	for (uint32_t i = 0; i < n->n; i++) {
+		const struct shk_fnode *k = n->kids[i];
+
+		if (k->kind != SHK_FN_CHECK) {
+			r = eval_node(k, w);
+		} else if (i < 64 && costly(k->check)) {
+			later |= 1ull << i;
+			continue;
+		} else {
+			r = eval_leaf(k, w);
+		}
+		if (r == stop_on)
+			return stop_on;
 	}
-	return false;
+	for (; later; later &= later - 1)
+		if (eval_leaf(n->kids[__builtin_ctzll(later)], w) == stop_on)
+			return stop_on;
+	return !stop_on;
+}
+
+static bool eval_node(const struct shk_fnode *n, struct walk *w)
+{
+	uintptr_t *slot;
+	bool r;
+
+	switch (n->kind) {
+	case SHK_FN_CHECK:
+		return eval_leaf(n, w);
+	case SHK_FN_NOT:
+		return !eval_node(n->kids[0], w);
+	default:
+		break;
+	}
+	if (!w->memo || n->n < 2)
+		return eval_kids(n, w);
+	slot = memo_slot(w->memo, n);
+	if (memo_hit(*slot, n))
+		return *slot & MEMO_TRUE;
+	r = eval_kids(n, w);
+	*slot = memo_entry(n, r);
+	return r;
 }
 
 bool shk_eval_filter(const struct shk_fnode *n, struct shk_evalctx *ctx)
 {
-	return eval_node(n, ctx, shk_evalctx_evtype(ctx));
+	struct walk w = { ctx, shk_evalctx_evtype(ctx), ctx->ev->type == SHK_EV_EXIT, NULL };
+
+	return eval_node(n, &w);
 }
 
 int shk_eval_event(const struct shk_ruleset *rs, struct shk_evalctx *ctx,
 		   enum shk_rule_matching matching, shk_match_fn cb, void *data)
 {
+	uintptr_t memo[MEMO_SLOTS];
+	struct walk w = { ctx, 0, false, memo };
 	const uint32_t *ids;
 	uint32_t n, split, lo, hi, i, j;
-	unsigned evtype;
 	int matches = 0;
 
 	if (!rs || !ctx || !ctx->ev || !ctx->priv)
 		return -EINVAL;
 	shk_evalctx_begin(ctx, ctx->ev);
-	evtype = shk_evalctx_evtype(ctx);
-	ids = shk_ruleset_rules_for(rs, evtype, &n);
+	w.evtype = shk_evalctx_evtype(ctx);
+	w.is_exit = ctx->ev->type == SHK_EV_EXIT;
+	ids = shk_ruleset_rules_for(rs, w.evtype, &n);
 	if (!ids || !n)
 		return 0;
+	memset(memo, 0, sizeof(memo));
 	/* The index lists the rules that name this type, then those without
 	 * an evt.type constraint, each in load order: merge the two runs so
 	 * that rules run (and FIRST picks) in load order, as in Falco. */
@@ -471,10 +622,16 @@ int shk_eval_event(const struct shk_ruleset *rs, struct shk_evalctx *ctx,
 		uint32_t id = j >= n || (i < split && ids[i] < ids[j]) ? ids[i++] : ids[j++];
 		const struct shk_rule *r = &rs->rules[id];
 
-		if (!r->filter || !eval_node(r->filter, ctx, evtype))
+		if (!r->filter)
+			continue;
+		/* a rule's own root is never shared: no use remembering it */
+		if (r->filter->kind == SHK_FN_AND || r->filter->kind == SHK_FN_OR
+			    ? !eval_kids(r->filter, &w) : !eval_node(r->filter, &w))
 			continue;
 		matches++;
 		if (cb) {
+			/* what the callback extracts is memoised like the
+			 * rest: no remembered node value goes stale */
 			int err = cb(r, ctx, data);
 
 			if (err < 0)

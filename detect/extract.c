@@ -201,6 +201,9 @@ struct name_cache {
 	struct name_ent e[NAME_CACHE];
 };
 
+#define KMEMO 16
+#define KMEMO_KEY 48 /* longer arguments are not memoised */
+
 struct shk_evalctx_priv {
 	uint32_t epoch;
 	uint64_t num; /* events begun */
@@ -212,8 +215,22 @@ struct shk_evalctx_priv {
 	struct fdview fd;
 	struct name_cache names;
 	size_t used;
-	uint32_t memo_epoch[SHK_FIELD__COUNT];
-	struct shk_value memo[SHK_FIELD__COUNT];
+	/* the epoch next to the value: a memo hit reads one cache line */
+	struct memo {
+		uint32_t epoch;
+		struct shk_value v;
+	} memo[SHK_FIELD__COUNT];
+	/* Fields with an argument, the first KMEMO of the event: the rule
+	 * files test evt.arg.name, proc.aname[2], ... in rule after rule,
+	 * and rendering or walking for them is the expensive part. */
+	uint32_t nkmemo;
+	struct kmemo {
+		uint32_t id;
+		int32_t index;
+		uint32_t key_len;
+		char key[KMEMO_KEY]; /* a copy: the check may not outlive the event */
+		struct shk_value v;
+	} kmemo[KMEMO];
 	char scratch[SHK_EVAL_SCRATCH];
 };
 
@@ -249,9 +266,11 @@ void shk_evalctx_begin(struct shk_evalctx *ctx, const struct shk_event *ev)
 	/* A new epoch invalidates every memoised value without touching
 	 * the memo table. */
 	if (++p->epoch == 0) {
-		memset(p->memo_epoch, 0, sizeof(p->memo_epoch));
+		for (size_t i = 0; i < SHK_FIELD__COUNT; i++)
+			p->memo[i].epoch = 0;
 		p->epoch = 1;
 	}
+	p->nkmemo = 0;
 	p->proc_done = p->parent_done = p->fd_done = false;
 	p->proc = p->parent = NULL;
 	p->used = 0;
@@ -2088,24 +2107,59 @@ static bool apply_xform(struct shk_evalctx *ctx, enum shk_xform xf, struct shk_v
 
 /* ---- entry points ------------------------------------------------------- */
 
+/* A field with an argument, memoised by id and argument (its text: a
+ * check compiled for another ruleset may ask within the same event). */
+static void keyed(struct shk_evalctx *ctx, const struct shk_fieldref *ref, struct shk_value *out)
+{
+	struct shk_evalctx_priv *p = ctx->priv;
+	uint32_t klen = ref->key ? ref->key_len : 0;
+	struct kmemo *k;
+
+	if (klen > KMEMO_KEY) {
+		extract_raw(ctx, ref, out);
+		return;
+	}
+	for (uint32_t i = 0; i < p->nkmemo; i++) {
+		k = &p->kmemo[i];
+		if (k->id == ref->id && k->index == ref->index && k->key_len == klen &&
+		    !memcmp(k->key, ref->key ? ref->key : "", klen)) {
+			*out = k->v;
+			return;
+		}
+	}
+	extract_raw(ctx, ref, out);
+	if (p->nkmemo < KMEMO) {
+		k = &p->kmemo[p->nkmemo++];
+		k->id = ref->id;
+		k->index = ref->index;
+		k->key_len = klen;
+		memcpy(k->key, ref->key ? ref->key : "", klen);
+		k->v = *out;
+	}
+}
+
 bool shk_extract(struct shk_evalctx *ctx, const struct shk_fieldref *ref, struct shk_value *out)
 {
 	struct shk_evalctx_priv *p = ctx->priv;
 	unsigned id = ref->id;
+	struct memo *m;
 
 	if (!p->usable || id >= SHK_FIELD__COUNT)
 		return na(out);
-	if (ref->index < 0 && !ref->key) {
-		if (p->memo_epoch[id] == p->epoch) {
-			*out = p->memo[id];
+	if (ref->index >= 0 || ref->key) {
+		keyed(ctx, ref, out);
+	} else {
+		m = &p->memo[id];
+		if (m->epoch == p->epoch) {
+			*out = m->v;
 		} else {
 			extract_raw(ctx, ref, out);
-			p->memo[id] = *out;
-			p->memo_epoch[id] = p->epoch;
+			m->v = *out;
+			m->epoch = p->epoch;
 		}
-	} else {
-		extract_raw(ctx, ref, out);
 	}
+	if (!ref->nxform)
+		return out->type != SHK_V_NA;
 	for (uint8_t i = 0; i < ref->nxform && i < SHK_MAX_XFORMS; i++)
 		if (!apply_xform(ctx, ref->xform[i], out))
 			return na(out);

@@ -15,7 +15,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hash.h"
 #include "rule_compile.h"
 #include "rule_parser.h"
 
@@ -209,12 +208,51 @@ static int parse_ipnet(const char *s, bool allow_prefix, struct shk_ipnet *ret)
 	return 0;
 }
 
+/*
+ * String sets are probed on every event, with values up to a path long, so
+ * they use their own hash, a word at a time (FNV-1a, hash.h, goes a byte at
+ * a time), and remember which lengths they hold (mod 64): most probes miss,
+ * and most misses are decided without hashing. Only strset_build() makes
+ * sets, so every struct shk_strset is the first member of a strset_x.
+ */
+struct strset_x {
+	struct shk_strset set;
+	uint64_t lens; /* bit len % 64 for every member */
+};
+
+static inline uint64_t load_le(const char *s, size_t n)
+{
+	uint64_t w = 0;
+
+	memcpy(&w, s, n);
+	return w;
+}
+
+static uint32_t strset_hash(const char *s, size_t len)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		h = (h ^ load_le(s, 8)) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	if (len >= 4)
+		h = (h ^ (load_le(s, 4) | load_le(s + len - 4, 4) << 32)) * 0xc4ceb9fe1a85ec53ull;
+	else if (len)
+		h = (h ^ ((uint64_t)(unsigned char)s[0] | (uint64_t)(unsigned char)s[len / 2] << 8 |
+			  (uint64_t)(unsigned char)s[len - 1] << 16)) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	return (uint32_t)h;
+}
+
 bool shk_strset_has(const struct shk_strset *set, const char *s, size_t len)
 {
-	uint32_t h = shk_hash_bytes(s, len);
+	const struct strset_x *x = (const struct strset_x *)set;
+	uint32_t h;
 
-	if (!set->cap)
+	if (!set->cap || !((x->lens >> (len & 63)) & 1))
 		return false;
+	h = strset_hash(s, len);
 	for (uint32_t i = h & (set->cap - 1);; i = (i + 1) & (set->cap - 1)) {
 		const struct shk_strset_slot *sl = &set->slots[i];
 
@@ -228,11 +266,13 @@ bool shk_strset_has(const struct shk_strset *set, const char *s, size_t len)
 static struct shk_strset *strset_build(struct shk_arena *a, const char *const *v,
 				       const uint32_t *lens, uint32_t n)
 {
-	struct shk_strset *set = arena_alloc(a, sizeof(*set));
+	struct strset_x *x = arena_alloc(a, sizeof(*x));
+	struct shk_strset *set;
 	uint32_t cap = 8;
 
-	if (!set)
+	if (!x)
 		return NULL;
+	set = &x->set;
 	while (cap < 2 * n)
 		cap *= 2;
 	set->slots = arena_alloc(a, cap * sizeof(*set->slots));
@@ -240,8 +280,9 @@ static struct shk_strset *strset_build(struct shk_arena *a, const char *const *v
 		return NULL;
 	set->cap = cap;
 	for (uint32_t k = 0; k < n; k++) {
-		uint32_t h = shk_hash_bytes(v[k], lens[k]);
+		uint32_t h = strset_hash(v[k], lens[k]);
 
+		x->lens |= 1ull << (lens[k] & 63);
 		if (shk_strset_has(set, v[k], lens[k]))
 			continue;
 		for (uint32_t i = h & (cap - 1);; i = (i + 1) & (cap - 1)) {
