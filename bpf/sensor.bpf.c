@@ -92,7 +92,7 @@ struct scratch {
 	__u32 pos;
 	__u32 flags;
 	__u32 n;
-	__u32 _pad;
+	__u32 pending; /* bytes this CPU emitted since it last woke the consumer */
 };
 
 struct {
@@ -610,10 +610,18 @@ static __always_inline void rec_submit(struct rec *r)
 	h->size = size;
 	__u64 wake = 0;
 
-	if (shk_wakeup_bytes)
-		wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= shk_wakeup_bytes ?
-			       BPF_RB_FORCE_WAKEUP :
-			       BPF_RB_NO_WAKEUP;
+	/* Counted per CPU rather than with bpf_ringbuf_query(), which reads
+	 * positions the consumer's CPU keeps writing (a shared cache line on
+	 * every record). Each CPU wakes the consumer after its share. */
+	if (shk_wakeup_bytes) {
+		r->s->pending += size;
+		if (r->s->pending >= shk_wakeup_bytes) {
+			r->s->pending = 0;
+			wake = BPF_RB_FORCE_WAKEUP;
+		} else {
+			wake = BPF_RB_NO_WAKEUP;
+		}
+	}
 	if (bpf_ringbuf_output(&events, r->buf, size, wake)) {
 		COUNT(drops);
 		return;

@@ -93,7 +93,9 @@ int session_start(struct session *s, const struct session_opts *o)
 		return err;
 	}
 	so.ringbuf_bytes = o->ringbuf_bytes ? o->ringbuf_bytes : 8u << 20;
-	/* wake at 1/32 of the buffer: far from full, yet few wakeups */
+	/* Wake the consumer once 1/32 of the buffer is pending (the sensor
+	 * splits that between CPUs): far from full, yet few wakeups; the
+	 * 10 ms drain tick bounds the latency of a quiet trickle. */
 	so.wakeup_bytes = so.ringbuf_bytes / 32;
 	so.verbose = o->verbose;
 	s->boot_to_real_ns = boot_to_real();

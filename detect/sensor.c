@@ -108,7 +108,13 @@ static int load_skel(struct shk_sensor *s, const struct shk_sensor_opts *opts, b
 	if (!s->skel)
 		return -errno;
 	s->skel->rodata->shk_self_pid = opts ? (uint32_t)opts->self_pid : 0;
-	s->skel->rodata->shk_wakeup_bytes = opts ? (uint32_t)opts->wakeup_bytes : 0;
+	/* the kernel counts per CPU: split the threshold so that all CPUs
+	 * together never hold more than wakeup_bytes unannounced */
+	if (opts && opts->wakeup_bytes) {
+		size_t per_cpu = opts->wakeup_bytes / (size_t)s->ncpus;
+
+		s->skel->rodata->shk_wakeup_bytes = (uint32_t)(per_cpu < 4096 ? 4096 : per_cpu);
+	}
 	s->skel->rodata->shk_fast_reads = fast;
 	bpf_map__set_max_entries(s->skel->maps.scratch, (uint32_t)s->ncpus);
 	bpf_map__set_max_entries(s->skel->maps.events,

@@ -20,8 +20,9 @@ typedef int (*shk_sensor_fn)(const struct shk_event *ev, void *ctx);
 struct shk_sensor_opts {
 	size_t ringbuf_bytes; /* 0: default (8 MiB); rounded up to a power of 2 */
 	int self_pid;         /* records from this tgid are never emitted */
-	/* Batch wakeups: the kernel wakes the consumer only once this many
-	 * bytes are pending; the caller must then also drain on a timer
+	/* Batch wakeups: the kernel wakes the consumer only once about this
+	 * many bytes are pending (split evenly between CPUs, at least 4 KiB
+	 * each); the caller must then also drain on a timer
 	 * (shk_sensor_consume). 0: wake on every record. */
 	size_t wakeup_bytes;
 	bool verbose;         /* pass libbpf's messages through (to stderr) */
