@@ -128,12 +128,12 @@ struct {
  * namespace, vpid, start time) and the rest changes only when one of a few
  * kernel pointers changes: cred (setuid, capset, exec of a setuid binary),
  * css_set (cgroup migration), nsproxy (setns, unshare), real_parent
- * (reparenting), signal->tty (setsid). Comparing those pointers costs a few
+ * (reparenting), signal->tty and the session pid (setsid). Comparing those pointers costs a few
  * loads; recomputing everything cost about 1 us per event.
  */
 struct task_cache {
 	struct shk_task t;
-	__u64 cred, css, nsproxy, parent, tty;
+	__u64 cred, css, nsproxy, parent, tty, sid;
 	__u32 valid;
 	__u32 _pad;
 };
@@ -483,6 +483,15 @@ static __always_inline __u32 task_tty_nr(struct task_struct *task)
 	return (minor & 0xff) | (major << 8) | ((minor & ~0xffu) << 12);
 }
 
+/* The session leader's pid in the initial pid namespace (the process
+ * table's key). signal->pids[] is indexed by PIDTYPE_*. */
+static __always_inline __u32 task_sid(struct task_struct *task)
+{
+	struct pid *sp = task->signal->pids[PIDTYPE_SID];
+
+	return sp ? BPF_CORE_READ(sp, numbers[0].nr) : 0;
+}
+
 static __always_inline void fill_creds(struct shk_task *t, const struct cred *cred)
 {
 	t->uid = cred->uid.val;
@@ -512,6 +521,7 @@ static __always_inline void fill_task(struct shk_task *t, struct task_struct *ta
 		t->sessionid = (__u32)-1;
 	}
 	t->tty = task_tty_nr(task);
+	t->sid = task_sid(task);
 	if (ns) {
 		t->mntns = ns->mnt_ns->ns.inum;
 		t->netns = ns->net_ns->ns.inum;
@@ -545,6 +555,7 @@ static __always_inline void fill_task_current(struct shk_task *t, struct task_st
 		c->nsproxy = (__u64)ns;
 		c->parent = (__u64)task->real_parent;
 		c->tty = (__u64)task->signal->tty;
+		c->sid = (__u64)task->signal->pids[PIDTYPE_SID];
 		c->valid = 1;
 	} else {
 		if ((__u64)cred != c->cred) {
@@ -569,6 +580,10 @@ static __always_inline void fill_task_current(struct shk_task *t, struct task_st
 		if ((__u64)task->signal->tty != c->tty) {
 			c->t.tty = task_tty_nr(task);
 			c->tty = (__u64)task->signal->tty;
+		}
+		if ((__u64)task->signal->pids[PIDTYPE_SID] != c->sid) { /* setsid() */
+			c->t.sid = task_sid(task);
+			c->sid = (__u64)task->signal->pids[PIDTYPE_SID];
 		}
 		if (bpf_core_field_exists(struct task_struct___audit, loginuid)) {
 			/* direct loads: task is a BTF pointer, no helper call */

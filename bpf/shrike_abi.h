@@ -19,7 +19,7 @@
 #include <linux/types.h>
 #endif
 
-#define SHK_ABI_VERSION 1
+#define SHK_ABI_VERSION 2 /* 2: shk_task.sid */
 
 #define SHK_COMM_LEN 16
 /* Bounds on what the kernel side copies. Powers of two: BPF masks with them. */
@@ -69,7 +69,7 @@ struct shk_task {
 	__u32 pidns;     /* namespace inode numbers */
 	__u32 mntns;
 	__u32 netns;
-	__u32 _pad0;
+	__u32 sid;       /* session id: the session leader's tgid (host pid ns) */
 	__u64 cgroup_id; /* cgroup v2 (default hierarchy) id == cgroupfs inode */
 	__u64 cap_eff, cap_prm, cap_inh;
 	__u64 start_ns;  /* group leader start time (boottime ns): pid reuse check */

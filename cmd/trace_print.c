@@ -233,6 +233,7 @@ static void json_task(struct jw *w, const struct shk_task *t)
 	jw_kint(w, "loginuid", (int32_t)t->loginuid);
 	jw_kuint(w, "sessionid", t->sessionid);
 	jw_kuint(w, "tty", t->tty);
+	jw_kuint(w, "sid", t->sid);
 	jw_kuint(w, "pidns", t->pidns);
 	jw_kuint(w, "mntns", t->mntns);
 	jw_kuint(w, "netns", t->netns);

@@ -427,6 +427,7 @@ struct taskv {
 	uint32_t ppid, vpid, vtid;
 	uint32_t uid, gid, euid, egid, loginuid, tty, mntns;
 	uint64_t cap_eff, cap_prm, cap_inh, start_ns;
+	uint32_t sid;
 };
 
 static const struct shk_proc *self_proc(struct shk_evalctx *ctx)
@@ -463,7 +464,7 @@ static bool self_task(struct shk_evalctx *ctx, struct taskv *t)
 	if (k) {
 		*t = (struct taskv){ k->ppid, k->vpid, k->vtid, k->uid, k->gid, k->euid, k->egid,
 				     k->loginuid, k->tty, k->mntns, k->cap_eff, k->cap_prm,
-				     k->cap_inh, k->start_ns };
+				     k->cap_inh, k->start_ns, k->sid };
 		return true;
 	}
 	p = self_proc(ctx);
@@ -471,7 +472,7 @@ static bool self_task(struct shk_evalctx *ctx, struct taskv *t)
 		return false;
 	*t = (struct taskv){ (uint32_t)p->ppid, (uint32_t)p->vpid, (uint32_t)p->vpid, p->uid,
 			     p->gid, p->euid, p->egid, p->loginuid, p->tty, p->mntns, p->cap_eff,
-			     p->cap_prm, p->cap_inh, p->start_ns };
+			     p->cap_prm, p->cap_inh, p->start_ns, p->sid };
 	return true;
 }
 
@@ -1769,6 +1770,20 @@ static bool extract_raw(struct shk_evalctx *ctx, const struct shk_fieldref *ref,
 		return vbool(v, ev->hdr->tid == ev->hdr->pid);
 	case SHK_FIELD_PROC_TTY:
 		return self_task(ctx, &t) ? vi64(v, t.tty) : na(v);
+	case SHK_FIELD_PROC_SID:
+		return self_task(ctx, &t) && t.sid ? vi64(v, t.sid) : na(v);
+	case SHK_FIELD_PROC_SNAME:
+	case SHK_FIELD_PROC_SID_EXE:
+	case SHK_FIELD_PROC_SID_EXEPATH:
+		/* the session leader, from the process table by its pid */
+		if (!self_task(ctx, &t) || !t.sid || !ctx->procs ||
+		    !(p = shk_proctable_get(ctx->procs, (int)t.sid)))
+			return na(v);
+		if (ref->id == SHK_FIELD_PROC_SNAME)
+			return vcomm(ctx, v, p->comm);
+		if (ref->id == SHK_FIELD_PROC_SID_EXE)
+			return argv0(v, pview(&p->args));
+		return vview(v, pview(&p->exe));
 	case SHK_FIELD_PROC_PID_TS:
 		return self_task(ctx, &t) && t.start_ns ? vu64(v, to_real(ctx, t.start_ns)) : na(v);
 	case SHK_FIELD_PROC_DURATION:

@@ -162,7 +162,7 @@ int shk_procfs_parse_stat(const char *buf, size_t len,
 	int64_t pid, v;
 	uint64_t start = 0;
 	uint32_t tty_nr = 0, flags = 0;
-	int ppid = 0;
+	int ppid = 0, session = 0;
 	size_t clen;
 	char state;
 
@@ -221,6 +221,8 @@ int shk_procfs_parse_stat(const char *buf, size_t len,
 			if (v < 0)
 				return -EINVAL;
 			ppid = (int)v;
+		} else if (field == 6) {
+			session = v > 0 ? (int)v : 0;
 		} else if (field == 7) {
 			tty_nr = (uint32_t)v;
 		} else if (field == 9) {
@@ -234,6 +236,7 @@ int shk_procfs_parse_stat(const char *buf, size_t len,
 	info->ppid = ppid;
 	info->state = state;
 	info->tty_nr = tty_nr;
+	info->sid = session;
 	info->flags = flags;
 	info->start_ticks = start;
 	info->is_kthread = flags & SHK_PF_KTHREAD;
@@ -575,6 +578,7 @@ int shk_procfs_read(const char *proc_root, int pid, struct shk_proc_info *ret)
 	ret->state = parsed.state;
 	ret->is_kthread = parsed.is_kthread;
 	ret->tty_nr = parsed.tty_nr;
+	ret->sid = parsed.sid;
 	ret->flags = parsed.flags;
 	ret->start_ticks = parsed.start_ticks;
 	ret->start_ns = parsed.start_ns;

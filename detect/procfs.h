@@ -54,6 +54,7 @@ struct shk_proc_info {
 	uint32_t have;      /* SHK_PROCFS_HAVE_* */
 	uint32_t truncated; /* SHK_PROCFS_TRUNC_* */
 	uint32_t tty_nr;    /* stat field 7, kernel encoding; 0 when none */
+	int sid;            /* stat field 6: session id (0 for kernel threads) */
 	uint32_t flags;     /* stat field 9 (PF_*) */
 	uint64_t start_ticks; /* stat field 22: clock ticks after boot */
 	uint64_t start_ns;    /* the same in ns: tick granularity only */

@@ -343,6 +343,7 @@ static void refresh_task(const struct shk_proctable *pt, struct shk_proc *p,
 		p->vpid = (int)t->vpid;
 	p->loginuid = t->loginuid;
 	p->tty = t->tty;
+	p->sid = t->sid;
 	p->pidns = t->pidns;
 	p->mntns = t->mntns;
 	p->netns = t->netns;
@@ -668,6 +669,7 @@ static int proc_from_info(struct shk_proc *np, const struct shk_proc_info *in)
 	np->egid = in->egid;
 	np->loginuid = in->loginuid;
 	np->tty = in->tty_nr;
+	np->sid = in->sid > 0 ? (uint32_t)in->sid : 0;
 	np->cap_inh = in->cap_inh;
 	np->cap_prm = in->cap_prm;
 	np->cap_eff = in->cap_eff;

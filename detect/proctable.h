@@ -60,6 +60,7 @@ struct shk_proc {
 	uint64_t cgroup_id;
 	uint32_t uid, gid, euid, egid, loginuid;
 	uint32_t tty;
+	uint32_t sid;  /* session id (session leader's tgid) */
 	uint32_t pidns, mntns, netns;
 	uint64_t cap_eff, cap_prm, cap_inh;
 	uint64_t start_ns; /* group leader start, CLOCK_BOOTTIME ns */

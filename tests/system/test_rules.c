@@ -310,6 +310,21 @@ static void test_symlink_over_sensitive(void **state)
 	assert_string_equal(jstr(cJSON_GetObjectItem(a, "output_fields"), "evt.arg.target"), "/etc");
 }
 
+static void test_session_leader_name(void **state)
+{
+	/* proc.sname: the session leader's name, from the process table */
+	const cJSON *a = find_alert("Fileless execution via memfd_create", NULL, NULL);
+	char path[64], *comm;
+
+	assert_non_null(a);
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)getsid(0));
+	comm = test_read_file(path, NULL);
+	assert_non_null(comm);
+	comm[strcspn(comm, "\n")] = '\0';
+	assert_string_equal(jstr(cJSON_GetObjectItem(a, "output_fields"), "proc.sname"), comm);
+	free(comm);
+}
+
 static void test_fileless_memfd(void **state)
 {
 	/* proc.cmdline is comm ("memfd:shk-filel") plus argv[1..], as in Falco:
@@ -358,7 +373,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_read_sensitive_file), cmocka_unit_test(test_symlink_over_sensitive),
-		cmocka_unit_test(test_fileless_memfd),	    cmocka_unit_test(test_search_private_keys),
+		cmocka_unit_test(test_fileless_memfd),	    cmocka_unit_test(test_session_leader_name),	    cmocka_unit_test(test_search_private_keys),
 		cmocka_unit_test(test_ptrace_attach),	    cmocka_unit_test(test_clear_log),
 		cmocka_unit_test(test_shred),		    cmocka_unit_test(test_exec_from_dev_shm),
 		cmocka_unit_test(test_ready_notification), cmocka_unit_test(test_no_drops),

@@ -502,6 +502,7 @@ static void test_exec_with_args(void **state)
 	assert_true(jnum(task, "pidns") > 0);
 	assert_true(jnum(task, "start_ns") > 0);
 	assert_int_equal((pid_t)jnum(task, "vpid"), T.p_exec); /* host pid namespace */
+	assert_int_equal((pid_t)jnum(task, "sid"), getsid(0));
 	/* root's effective set contains at least CAP_SYS_ADMIN (bit 21) */
 	assert_true(strtoull(jstr(task, "cap_eff"), NULL, 16) & (1ull << 21));
 	assert_non_null(jstr(e, "cwd"));

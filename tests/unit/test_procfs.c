@@ -69,6 +69,7 @@ static void test_read_weird_comm(void **state)
 	assert_string_equal(p->comm, "we ird) (x");
 	assert_int_equal(p->state, 'R');
 	assert_int_equal(p->tty_nr, 34816); /* /dev/pts/0 */
+	assert_int_equal(p->sid, 1200);      /* stat field 6: the login shell's session */
 	assert_int_equal(p->start_ticks, 34394);
 	assert_int_equal(p->start_ns, 34394 * f->tick_ns);
 	assert_false(p->is_kthread);
