@@ -14,6 +14,8 @@ PKGS=(
 	libclang-rt-14-dev
 	# system tests
 	iproute2 util-linux procps coreutils python3
+	# reverse-shell and miner tests: real tools, run against loopback
+	ncat socat netcat-traditional
 	# vm tier
 	qemu-system-x86 busybox-static cpio
 )

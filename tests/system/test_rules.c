@@ -25,19 +25,15 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "runlib.h"
 #include "testlib.h"
-
-#define MAX_ALERTS 4096
 
 static struct {
 	char *dir;
-	char out_path[1024], linkpath[1024], logfile[1024], shmexe[1024], shredfile[1024];
-	pid_t shrike;
+	char linkpath[1024], logfile[1024], shmexe[1024], shredfile[1024];
 	int notify_fd;
 	char notify_msg[64];
-	cJSON *alerts[MAX_ALERTS];
-	int nalerts;
-	char summary[512];
+	struct shrike_run run;
 } T;
 
 static void die(const char *what)
@@ -46,76 +42,27 @@ static void die(const char *what)
 	exit(1);
 }
 
-static int start_shrike(const char *rules)
+/* systemd's readiness socket, as a service manager would set it */
+static void notify_socket(void)
 {
-	int errpipe[2];
-	char line[1024];
-	FILE *err;
-	const char *bin = test_env("SHRIKE_BIN");
-
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-	snprintf(T.out_path, sizeof(T.out_path), "%s/alerts.jsonl", T.dir);
-	/* systemd's readiness socket, as a service manager would set it */
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/notify", T.dir);
 	T.notify_fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (T.notify_fd < 0 || bind(T.notify_fd, (struct sockaddr *)&sa, sizeof(sa)))
 		die("notify socket");
 	setenv("NOTIFY_SOCKET", sa.sun_path, 1);
-	if (pipe(errpipe))
-		die("pipe");
-	T.shrike = fork();
-	if (T.shrike == 0) {
-		int out = open(T.out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		dup2(out, 1);
-		dup2(errpipe[1], 2);
-		close(errpipe[0]);
-		execl(bin, bin, "run", "--json", "--policy", rules, (char *)NULL);
-		_exit(127);
-	}
-	close(errpipe[1]);
-	err = fdopen(errpipe[0], "r");
-	while (fgets(line, sizeof(line), err)) {
-		fputs(line, stderr);
-		if (strstr(line, "ready")) {
-			struct pollfd p = { .fd = T.notify_fd, .events = POLLIN };
-			ssize_t n;
-
-			if (poll(&p, 1, 2000) == 1 &&
-			    (n = recv(T.notify_fd, T.notify_msg, sizeof(T.notify_msg) - 1, 0)) > 0)
-				T.notify_msg[n] = '\0';
-			unsetenv("NOTIFY_SOCKET");
-			fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
-			return errpipe[0];
-		}
-	}
-	fprintf(stderr, "shrike run exited before it was ready\n");
-	exit(1);
 }
 
-static void stop_shrike(int errfd)
+static void notify_receive(void)
 {
-	char buf[8192];
+	struct pollfd p = { .fd = T.notify_fd, .events = POLLIN };
 	ssize_t n;
-	int status;
 
-	usleep(300 * 1000);
-	kill(T.shrike, SIGINT);
-	waitpid(T.shrike, &status, 0);
-	fcntl(errfd, F_SETFL, 0);
-	while ((n = read(errfd, buf, sizeof(buf) - 1)) > 0) {
-		char *s;
-
-		buf[n] = '\0';
-		fputs(buf, stderr);
-		if ((s = strstr(buf, "shrike: stopped")))
-			snprintf(T.summary, sizeof(T.summary), "%s", s);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "shrike run failed (status %d)\n", status);
-		exit(1);
-	}
+	if (poll(&p, 1, 2000) == 1 &&
+	    (n = recv(T.notify_fd, T.notify_msg, sizeof(T.notify_msg) - 1, 0)) > 0)
+		T.notify_msg[n] = '\0';
+	unsetenv("NOTIFY_SOCKET");
 }
 
 static void run_sh(const char *cmd)
@@ -182,32 +129,11 @@ static void do_truncate_log(void)
 	waitpid(p, NULL, 0);
 }
 
-static void load_alerts(void)
-{
-	FILE *f = fopen(T.out_path, "r");
-	char *line = NULL;
-	size_t cap = 0;
-
-	if (!f)
-		die("open alerts");
-	while (getline(&line, &cap, f) > 0 && T.nalerts < MAX_ALERTS) {
-		cJSON *j = cJSON_Parse(line);
-
-		if (!j) {
-			fprintf(stderr, "invalid JSON alert: %s\n", line);
-			exit(1);
-		}
-		T.alerts[T.nalerts++] = j;
-	}
-	free(line);
-	fclose(f);
-}
-
 static int group_setup(void **state)
 {
 	const char *rules_dir = test_env("SHRIKE_FALCO_RULES");
 	char rules[1024], cmd[2200];
-	int errfd;
+	const char *args[] = { "--policy", rules, NULL };
 
 	snprintf(rules, sizeof(rules), "%s/falco_rules.yaml", rules_dir);
 	if (access(rules, R_OK)) {
@@ -223,7 +149,9 @@ static int group_setup(void **state)
 	snprintf(cmd, sizeof(cmd), "cp /bin/true %s && chmod 755 %s", T.shmexe, T.shmexe);
 	run_sh(cmd);
 
-	errfd = start_shrike(rules);
+	notify_socket();
+	shrike_run_start(&T.run, T.dir, args);
+	notify_receive();
 
 	run_sh("cat /etc/shadow > /dev/null");
 	snprintf(cmd, sizeof(cmd), "ln -s /etc %s", T.linkpath);
@@ -237,48 +165,23 @@ static int group_setup(void **state)
 	snprintf(cmd, sizeof(cmd), "%s shm-exec-marker", T.shmexe);
 	run_sh(cmd);
 
-	stop_shrike(errfd);
+	shrike_run_stop(&T.run);
 	unlink(T.shmexe);
-	load_alerts();
-	fprintf(stderr, "collected %d alerts\n", T.nalerts);
 	*state = NULL;
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
-	for (int i = 0; i < T.nalerts; i++)
-		cJSON_Delete(T.alerts[i]);
+	shrike_run_free(&T.run);
 	return 0;
 }
 
-static const char *jstr(const cJSON *o, const char *k)
-{
-	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+#define jstr shrike_json_str
 
-	return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* The first alert of `rule` whose output_fields[field] contains `needle`. */
 static const cJSON *find_alert(const char *rule, const char *field, const char *needle)
 {
-	for (int i = 0; i < T.nalerts; i++) {
-		const cJSON *a = T.alerts[i], *of = cJSON_GetObjectItemCaseSensitive(a, "output_fields");
-		const char *v;
-
-		if (strcmp(jstr(a, "rule") ?: "", rule))
-			continue;
-		if (!field)
-			return a;
-		v = jstr(of, field);
-		if (v && strstr(v, needle))
-			return a;
-	}
-	fprintf(stderr, "no '%s' alert with %s ~ '%s'; alerts seen:\n", rule, field ?: "-",
-		needle ?: "-");
-	for (int i = 0; i < T.nalerts; i++)
-		fprintf(stderr, "  %s: %s\n", jstr(T.alerts[i], "rule"), jstr(T.alerts[i], "output"));
-	return NULL;
+	return shrike_run_find(&T.run, rule, field, needle);
 }
 
 static void check_schema(const cJSON *a)
@@ -365,8 +268,8 @@ static void test_ready_notification(void **state)
 
 static void test_no_drops(void **state)
 {
-	assert_non_null(strstr(T.summary, "drops=0 "));
-	assert_non_null(strstr(T.summary, "malformed=0 "));
+	assert_non_null(strstr(T.run.summary, "drops=0 "));
+	assert_non_null(strstr(T.run.summary, "malformed=0 "));
 }
 
 int main(void)
