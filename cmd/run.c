@@ -2,6 +2,7 @@
 /* `shrike run`: the sensors plus the rule engine; alerts on stdout. */
 #include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,9 +11,11 @@
 
 #include "cli.h"
 #include "eval.h"
+#include "executor.h"
 #include "extract.h"
 #include "jsonw.h"
 #include "output.h"
+#include "plan.h"
 #include "policy.h"
 #include "session.h"
 #include "syscalls.h"
@@ -33,6 +36,11 @@ struct run {
 	enum shk_rule_matching matching;
 	int min_priority; /* alerts below this priority are not emitted */
 	bool json;
+	bool dry_run, strict;
+	struct shk_plan *plan;
+	struct shk_executor *exec;
+	pthread_mutex_t out_mu; /* alerts come from the event loop and the executor */
+	uint64_t queue_full;
 	char hostname[256];
 	struct jw w;
 	struct shk_strbuf line;
@@ -52,6 +60,10 @@ static void run_usage(FILE *f)
 		"  --policy PATH       a rule/policy file, or a directory of *.yaml files;\n"
 		"                      repeatable, loaded in order (default: " DEFAULT_POLICY_DIR ")\n"
 		"  --json              alerts as JSON lines in Falco's schema\n"
+		"  --dry-run           audit everything: evaluate every action and report\n"
+		"                      what it would have done, touching nothing\n"
+		"  --strict            a deny that cannot be enforced in the kernel is an\n"
+		"                      error instead of falling back to kill: process\n"
 		"  -o KEY=VALUE        rule_matching=first|all (default first),\n"
 		"                      priority=LEVEL (minimum priority to report, default debug),\n"
 		"                      json_output=true|false\n"
@@ -64,10 +76,85 @@ static void run_usage(FILE *f)
 		"SIGTERM; a summary of events, alerts and drops is printed on exit.\n");
 }
 
+/* An alert with actions: its text waits for the executor's outcomes. */
+struct pending {
+	struct run *r;
+	char *text; /* the alert, JSON object or text line */
+};
+
+static void emit(struct run *r, const char *s)
+{
+	pthread_mutex_lock(&r->out_mu);
+	fputs(s, r->out);
+	fputc('\n', r->out);
+	pthread_mutex_unlock(&r->out_mu);
+}
+
+/* Executor thread: the actions are done, the alert can tell the truth. */
+static void on_done(void *data, const struct shk_outcome *out, uint32_t n, void *ctx)
+{
+	struct pending *p = data;
+	struct run *r = p->r;
+	struct jw w;
+
+	jw_init(&w);
+	if (r->json) {
+		size_t len = strlen(p->text);
+
+		/* the alert object, reopened to append "response" */
+		if (len && p->text[len - 1] == '}')
+			p->text[len - 1] = '\0';
+		jw_key(&w, "response");
+		jw_arr_begin(&w);
+		for (uint32_t i = 0; i < n; i++) {
+			jw_obj_begin(&w);
+			jw_kstr(&w, "action", shk_act_name(out[i].action->act));
+			jw_kstr(&w, "scope", shk_scope_name(out[i].action->scope));
+			jw_kstr(&w, "target", out[i].target);
+			jw_kstr(&w, "mode", out[i].action->mode == SHK_MODE_ENFORCE ? "enforce" : "audit");
+			jw_kstr(&w, "outcome", shk_outcome_name(out[i].kind));
+			if (out[i].error[0])
+				jw_kstr(&w, "error", out[i].error);
+			else
+				jw_key(&w, "error"), jw_null(&w);
+			jw_kuint(&w, "latency_us", out[i].latency_us);
+			jw_kstr(&w, "from", out[i].action->from);
+			jw_obj_end(&w);
+		}
+		jw_arr_end(&w);
+		pthread_mutex_lock(&r->out_mu);
+		fprintf(r->out, "%s,%s}\n", p->text, jw_cstr(&w));
+		pthread_mutex_unlock(&r->out_mu);
+	} else {
+		struct shk_strbuf b = { 0 };
+
+		shk_strbuf_put(&b, p->text, strlen(p->text));
+		for (uint32_t i = 0; i < n; i++) {
+			char item[600];
+			int k = snprintf(item, sizeof(item), "%s %s%s%s=%s%s%s", i ? ";" : " | response:",
+					 shk_act_name(out[i].action->act),
+					 out[i].action->scope ? ":" : "",
+					 out[i].action->scope ? shk_scope_name(out[i].action->scope) : "",
+					 shk_outcome_name(out[i].kind), out[i].error[0] ? " " : "",
+					 out[i].error);
+
+			shk_strbuf_put(&b, item, k > 0 && (size_t)k < sizeof(item) ? (size_t)k : 0);
+		}
+		emit(r, b.buf ? b.buf : "");
+		shk_strbuf_free(&b);
+	}
+	jw_free(&w);
+	fflush(r->out);
+	free(p->text);
+	free(p);
+}
+
 static int on_match(const struct shk_rule *rule, struct shk_evalctx *ctx, void *data)
 {
 	struct run *r = data;
 	const struct shk_output *o = shk_outputs_get(r->outs, rule->id);
+	const struct shk_rule_plan *plan = shk_plan_for(r->plan, rule->id);
+	const char *text;
 
 	if ((int)rule->priority > r->min_priority) {
 		r->suppressed++;
@@ -77,13 +164,31 @@ static int on_match(const struct shk_rule *rule, struct shk_evalctx *ctx, void *
 	if (r->json) {
 		jw_reset(&r->w);
 		shk_alert_json(&r->w, &r->line, rule, o, ctx, NULL);
-		fputs(jw_cstr(&r->w), r->out);
+		text = jw_cstr(&r->w);
 	} else {
 		shk_alert_line(&r->line, rule, o, ctx);
-		if (r->line.buf)
-			fputs(r->line.buf, r->out);
+		text = r->line.buf ? r->line.buf : "";
 	}
-	fputc('\n', r->out);
+	if (plan && plan->n && r->exec) {
+		const struct shk_event *ev = ctx->ev;
+		const struct shk_proc *p = shk_proctable_get(r->ses.procs, (int)ev->hdr->pid);
+		struct shk_target t = { .pid = (int)ev->hdr->pid };
+		struct pending *pd = malloc(sizeof(*pd));
+
+		t.start_ns = ev->task ? ev->task->start_ns : p ? p->start_ns : 0;
+		if (p && p->cgroup.p)
+			snprintf(t.cgroup, sizeof(t.cgroup), "%s", p->cgroup.p);
+		if (pd && (pd->text = strdup(text))) {
+			pd->r = r;
+			if (!shk_executor_submit(r->exec, rule, plan, &t, ev->hdr->ts_ns, pd))
+				return 0; /* the executor emits the alert */
+			r->queue_full++;
+			free(pd->text);
+		}
+		free(pd);
+		/* fall through: the alert is not lost, only its actions */
+	}
+	emit(r, text);
 	return 0;
 }
 
@@ -177,12 +282,58 @@ static int select_syscalls(struct run *r, size_t *ret_blind)
 	return 0;
 }
 
+/* The response plan: actions per rule with their modes; errors stop the
+ * start like rule errors do. Starts the executor when anything can act. */
+static int build_plan(struct run *r)
+{
+	struct shk_plan_opts po = { .dry_run = r->dry_run, .strict = r->strict };
+	struct shk_executor_opts xo = { .done = on_done, .ctx = r };
+	struct shk_diags dg;
+	char buf[2048];
+	int ret = 0;
+
+	shk_diags_init(&dg);
+	r->plan = shk_plan_build(r->rs, &po, &dg);
+	for (size_t i = 0; i < dg.n; i++) {
+		shk_diag_format(&dg.v[i], buf, sizeof(buf));
+		fprintf(stderr, "%s\n", buf);
+	}
+	if (!r->plan) {
+		cli_err("cannot build the response plan: %s", strerror(errno));
+		ret = -ENOMEM;
+	} else if (dg.nerrors) {
+		cli_err("%zu error(s) in the policies' actions: not starting", dg.nerrors);
+		ret = -EINVAL;
+	}
+	shk_diags_clear(&dg);
+	if (ret || !r->plan->nactions)
+		return ret;
+	r->exec = shk_executor_new(&xo);
+	if (!r->exec) {
+		cli_err("cannot start the response executor: %s", strerror(errno));
+		return -errno;
+	}
+	for (uint32_t i = 0; i < r->plan->nprotect; i++) {
+		const struct shk_protect *p = r->plan->protect[i];
+
+		if (strcmp(p->field, "proc.name")) {
+			cli_warn("%s:%u:%u: protect by %s is not supported yet (only proc.name)",
+				 p->loc.file ? p->loc.file : "?", p->loc.line, p->loc.col, p->field);
+			continue;
+		}
+		for (uint32_t k = 0; k < p->nvalues; k++)
+			shk_executor_protect(r->exec, p->values[k]);
+	}
+	return 0;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
 		{ "ringbuf-mb", required_argument, NULL, 'r' }, { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },	    { 0 },
+		{ "help", no_argument, NULL, 'h' },	    { "dry-run", no_argument, NULL, 'D' },
+		{ "strict", no_argument, NULL, 'S' },	    { 0 },
 	};
 	char *policies[MAX_POLICIES];
 	int npolicies = 0, c, ret = 1, err;
@@ -199,6 +350,7 @@ int cmd_run(int argc, char **argv)
 	}
 	r->out = stdout;
 	r->min_priority = SHK_PRIO_DEBUG;
+	pthread_mutex_init(&r->out_mu, NULL);
 	jw_init(&r->w);
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "o:vh", opts, NULL)) != -1) {
@@ -212,6 +364,12 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'j':
 			r->json = true;
+			break;
+		case 'D':
+			r->dry_run = true;
+			break;
+		case 'S':
+			r->strict = true;
 			break;
 		case 'o':
 			if (parse_o(r, optarg))
@@ -258,6 +416,8 @@ int cmd_run(int argc, char **argv)
 			nerrors);
 		goto out;
 	}
+	if (build_plan(r))
+		goto out;
 	r->outs = shk_outputs_new(r->rs, true);
 	if (!r->outs || shk_evalctx_init(&r->ctx)) {
 		cli_err("out of memory");
@@ -280,12 +440,17 @@ int cmd_run(int argc, char **argv)
 		cli_err("cannot select syscalls: %s", strerror(-err));
 		goto out;
 	}
-	snprintf(what, sizeof(what), "%u rules loaded, %u skipped", r->rs->nrules, r->rs->nskipped);
+	snprintf(what, sizeof(what), "%u rules loaded, %u skipped; %u actions, %u enforced%s",
+		 r->rs->nrules, r->rs->nskipped, r->plan->nactions, r->plan->nenforce,
+		 r->dry_run ? " (dry run: audit only)" : "");
 	if (session_run(&r->ses, what))
 		goto out;
 	fflush(r->out);
-	snprintf(extra, sizeof(extra), "alerts=%llu below_priority=%llu ",
-		 (unsigned long long)r->alerts, (unsigned long long)r->suppressed);
+	shk_executor_free(r->exec); /* finishes the queued actions first */
+	r->exec = NULL;
+	snprintf(extra, sizeof(extra), "alerts=%llu below_priority=%llu action_queue_full=%llu ",
+		 (unsigned long long)r->alerts, (unsigned long long)r->suppressed,
+		 (unsigned long long)r->queue_full);
 	session_summary(&r->ses, extra);
 	ret = 0;
 	goto out;
@@ -293,7 +458,10 @@ usage:
 	fprintf(stderr, "see 'shrike run --help'\n");
 	ret = EXIT_USAGE;
 out:
+	shk_executor_free(r->exec);
 	session_stop(&r->ses);
+	shk_plan_free(r->plan);
+	pthread_mutex_destroy(&r->out_mu);
 	shk_evalctx_fini(&r->ctx);
 	shk_outputs_free(r->outs);
 	shk_ruleset_free(r->rs);

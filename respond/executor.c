@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "executor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "freeze.h"
+#include "isolate.h"
+#include "kill.h"
+#include "safety.h"
+
+#define ACTION_TIMEOUT_MS 100 /* bound on each freeze/kill wait */
+
+struct job {
+	const struct shk_rule *rule;
+	const struct shk_rule_plan *plan;
+	struct shk_target t;
+	uint64_t ts;
+	void *data;
+};
+
+struct shk_executor {
+	struct shk_executor_opts o;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool running, stop;
+	struct job *q;
+	uint32_t head, count;
+	struct shk_cgroup_mounts mounts;
+	struct shk_safety *safety;
+	struct shk_isolator *iso; /* no allow-list; others are made on demand */
+	struct shk_bucket *buckets; /* per rule id */
+	uint32_t nbuckets;
+	struct shk_breaker breaker;
+	struct shk_executor_stats st;
+};
+
+const char *shk_outcome_name(enum shk_outcome_kind k)
+{
+	static const char *const n[] = { "done", "would", "failed", "refused" };
+
+	return k <= SHK_OUT_REFUSED ? n[k] : "?";
+}
+
+static uint64_t boottime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Runtime naming of container cgroups: docker-<id>.scope, /docker/<id>,
+ * cri-containerd-<id>.scope, crio-<id>.scope, libpod-<id>.scope, and
+ * kubepods .../pod<uid>/<id>. Host processes are never "a container":
+ * freezing a login session's cgroup by mistake is what this prevents. */
+bool shk_cgroup_is_container(const char *path)
+{
+	static const char *const prefixes[] = { "docker-", "cri-containerd-", "crio-", "libpod-" };
+	const char *leaf = strrchr(path, '/');
+	size_t hex = 0;
+
+	leaf = leaf ? leaf + 1 : path;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t n = strlen(prefixes[i]);
+
+		if (!strncmp(leaf, prefixes[i], n)) {
+			leaf += n;
+			break;
+		}
+	}
+	while (leaf[hex] && ((leaf[hex] >= '0' && leaf[hex] <= '9') || (leaf[hex] >= 'a' && leaf[hex] <= 'f')))
+		hex++;
+	return hex == 64 && (!leaf[hex] || !strcmp(leaf + hex, ".scope"));
+}
+
+/* The pod cgroup is the container's parent when that is a kubepods pod
+ * directory (pod<uid> or ...-pod<uid>.slice). */
+int shk_cgroup_pod_of(const char *path, char *ret, size_t size)
+{
+	const char *slash = strrchr(path, '/'), *leaf;
+	size_t n;
+
+	if (!shk_cgroup_is_container(path) || !slash || slash == path || !strstr(path, "kubepods"))
+		return -ENOENT;
+	n = (size_t)(slash - path);
+	for (leaf = slash - 1; leaf > path && *leaf != '/'; leaf--)
+		;
+	if (!strstr(leaf, "pod"))
+		return -ENOENT;
+	if (n + 1 > size)
+		return -ENAMETOOLONG;
+	memcpy(ret, path, n);
+	ret[n] = '\0';
+	return 0;
+}
+
+static void outf(char *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void outf(char *dst, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(dst, SHK_OUTCOME_TEXT, fmt, ap);
+	va_end(ap);
+}
+
+/* The cgroup an action of scope container/pod works on, absolute. */
+static int scope_cgroup(struct shk_executor *x, const struct job *j, enum shk_scope scope, char *abs,
+			size_t size, struct shk_outcome *out)
+{
+	char rel[1024];
+
+	if (!j->t.cgroup[0] || !shk_cgroup_is_container(j->t.cgroup)) {
+		out->kind = SHK_OUT_REFUSED;
+		outf(out->error, "not in a container (cgroup %s)", j->t.cgroup[0] ? j->t.cgroup : "unknown");
+		return -EPERM;
+	}
+	if (scope == SHK_SCOPE_POD) {
+		if (shk_cgroup_pod_of(j->t.cgroup, rel, sizeof(rel))) {
+			out->kind = SHK_OUT_REFUSED;
+			outf(out->error, "not in a Kubernetes pod (cgroup %s)", j->t.cgroup);
+			return -EPERM;
+		}
+	} else {
+		snprintf(rel, sizeof(rel), "%s", j->t.cgroup);
+	}
+	if (shk_cgroup_join(x->mounts.v2, rel, abs, size) < 0) {
+		out->kind = SHK_OUT_FAILED;
+		outf(out->error, "cgroup path too long");
+		return -ENAMETOOLONG;
+	}
+	outf(out->target, "cgroup %s", rel);
+	return 0;
+}
+
+static void set_result(struct shk_outcome *out, int err, const char *reason)
+{
+	if (err >= 0) {
+		out->kind = SHK_OUT_DONE;
+	} else if (err == -EPERM) {
+		out->kind = SHK_OUT_REFUSED;
+		outf(out->error, "%s", reason && *reason ? reason : "refused by the safety rules");
+	} else {
+		out->kind = SHK_OUT_FAILED;
+		outf(out->error, "%s", strerror(-err));
+	}
+}
+
+static struct shk_bucket *bucket_for(struct shk_executor *x, uint32_t id)
+{
+	if (id >= x->nbuckets) {
+		uint32_t n = id + 64;
+		struct shk_bucket *nb = realloc(x->buckets, n * sizeof(*nb));
+
+		if (!nb)
+			return NULL;
+		/* rate_per_rule actions a minute: that burst, refilled at the
+		 * matching per-second rate (at least one a second) */
+		uint32_t per_min = x->o.rate_per_rule ? x->o.rate_per_rule : 60;
+
+		for (uint32_t i = x->nbuckets; i < n; i++)
+			shk_bucket_init(&nb[i], per_min / 60 ? per_min / 60 : 1, per_min,
+					shk_safety_now_ns());
+		x->buckets = nb;
+		x->nbuckets = n;
+	}
+	return &x->buckets[id];
+}
+
+static void run_action(struct shk_executor *x, const struct job *j, const struct shk_planned *a,
+		       struct shk_outcome *out)
+{
+	struct shk_pidref ref = { .pid = j->t.pid, .unit = SHK_START_BOOTTIME_NS, .start = j->t.start_ns };
+	char reason[SHK_SAFETY_REASON_MAX] = "", abs[SHK_CGROUP_PATH_MAX];
+	uint64_t now = shk_safety_now_ns();
+	struct shk_bucket *b = bucket_for(x, j->rule->id);
+	bool process_scope = a->act == SHK_ACT_DENY || a->scope == SHK_SCOPE_PROCESS ||
+			     a->scope == SHK_SCOPE_PROCESS_TREE;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	out->action = a;
+	outf(out->target, "pid %d", j->t.pid);
+
+	/* safety first, in both modes: a dry run must show refusals too */
+	if (a->act != SHK_ACT_EXEC) {
+		if (process_scope) {
+			if (shk_safety_check(x->safety, j->t.pid, reason, sizeof(reason)) == -EPERM) {
+				set_result(out, -EPERM, reason);
+				return;
+			}
+		} else {
+			if (scope_cgroup(x, j, a->scope, abs, sizeof(abs), out))
+				return;
+			if (shk_safety_check_cgroup(x->safety, abs, reason, sizeof(reason)) == -EPERM) {
+				set_result(out, -EPERM, reason);
+				return;
+			}
+		}
+	}
+	if (b && !shk_bucket_take(b, now)) {
+		out->kind = SHK_OUT_REFUSED;
+		outf(out->error, "rate limit of rule reached");
+		return;
+	}
+	if (a->mode != SHK_MODE_ENFORCE) {
+		out->kind = SHK_OUT_WOULD;
+		return;
+	}
+	if (!shk_breaker_allow(&x->breaker, now)) {
+		out->kind = SHK_OUT_REFUSED;
+		outf(out->error, "circuit breaker: too many actions per second, acting as audit");
+		return;
+	}
+
+	switch (a->act) {
+	case SHK_ACT_DENY: /* userspace fallback until kernel enforcement */
+	case SHK_ACT_KILL:
+		if (a->act == SHK_ACT_DENY || a->scope == SHK_SCOPE_PROCESS)
+			err = shk_kill_process(x->safety, &ref, SIGKILL);
+		else if (a->scope == SHK_SCOPE_PROCESS_TREE)
+			err = shk_kill_tree(x->safety, &x->mounts, &ref, SIGKILL, ACTION_TIMEOUT_MS);
+		else
+			err = shk_kill_cgroup(x->safety, &x->mounts, abs, SIGKILL, ACTION_TIMEOUT_MS);
+		break;
+	case SHK_ACT_FREEZE:
+		if (a->scope == SHK_SCOPE_PROCESS) {
+			struct shk_frozen fz;
+
+			err = shk_freeze_process(x->safety, &x->mounts, &ref, ACTION_TIMEOUT_MS, &fz);
+			if (err >= 0)
+				outf(out->target, "pid %d in cgroup %s", j->t.pid, fz.cgroup);
+		} else {
+			err = shk_freeze_cgroup(x->safety, abs, ACTION_TIMEOUT_MS);
+		}
+		break;
+	case SHK_ACT_ISOLATE:
+	case SHK_ACT_QUARANTINE:
+		if (a->scope == SHK_SCOPE_PROCESS) {
+			/* a lone process gets its own cgroup first, like freeze */
+			struct shk_frozen fz;
+
+			err = shk_freeze_process(x->safety, &x->mounts, &ref, ACTION_TIMEOUT_MS, &fz);
+			if (err >= 0)
+				err = shk_thaw_cgroup(fz.cgroup, ACTION_TIMEOUT_MS);
+			snprintf(abs, sizeof(abs), "%s", fz.cgroup);
+		}
+		if (err >= 0 && a->act == SHK_ACT_QUARANTINE)
+			err = shk_freeze_cgroup(x->safety, abs, ACTION_TIMEOUT_MS);
+		if (err >= 0) {
+			struct shk_isolation *h = NULL;
+
+			err = x->iso ? shk_isolate_cgroup(x->iso, abs, &h) : -ENOTSUP;
+			if (err >= 0 && h)
+				shk_isolation_pin(x->iso, h); /* survives a restart */
+		}
+		break;
+	case SHK_ACT_EXEC:
+		err = -ENOTSUP; /* not wired yet: reported, never silent */
+		outf(reason, "exec actions are not available in this build yet");
+		break;
+	default:
+		err = -EINVAL;
+	}
+	if (err == -ENOTSUP && reason[0]) {
+		out->kind = SHK_OUT_FAILED;
+		outf(out->error, "%s", reason);
+		return;
+	}
+	if (err == -EPERM && !reason[0])
+		shk_safety_check(x->safety, j->t.pid, reason, sizeof(reason));
+	set_result(out, err, reason);
+}
+
+static void *worker(void *arg)
+{
+	struct shk_executor *x = arg;
+	struct shk_outcome out[32];
+
+	for (;;) {
+		struct job j;
+		uint32_t n;
+
+		pthread_mutex_lock(&x->mu);
+		while (!x->count && !x->stop)
+			pthread_cond_wait(&x->cv, &x->mu);
+		if (!x->count && x->stop) {
+			pthread_mutex_unlock(&x->mu);
+			return NULL;
+		}
+		j = x->q[x->head];
+		x->head = (x->head + 1) % SHK_EXEC_QUEUE;
+		x->count--;
+		pthread_mutex_unlock(&x->mu);
+
+		n = j.plan->n < 32 ? j.plan->n : 32;
+		for (uint32_t i = 0; i < n; i++) {
+			run_action(x, &j, &j.plan->v[i], &out[i]);
+			out[i].latency_us = (boottime_ns() - j.ts) / 1000;
+		}
+		pthread_mutex_lock(&x->mu);
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t *c[] = { &x->st.done, &x->st.would, &x->st.failed, &x->st.refused };
+
+			(*c[out[i].kind])++;
+		}
+		pthread_mutex_unlock(&x->mu);
+		if (x->o.done)
+			x->o.done(j.data, out, n, x->o.ctx);
+	}
+}
+
+struct shk_executor *shk_executor_new(const struct shk_executor_opts *o)
+{
+	struct shk_executor *x = calloc(1, sizeof(*x));
+	struct shk_isolator_opts io = { 0 };
+	int err;
+
+	if (!x)
+		return NULL;
+	x->o = *o;
+	x->q = calloc(SHK_EXEC_QUEUE, sizeof(*x->q));
+	if (!x->q)
+		goto fail_errno;
+	err = shk_cgroup_mounts_discover(o->mountinfo ? o->mountinfo : SHK_CGROUP_MOUNTINFO, &x->mounts);
+	if (err < 0) {
+		errno = -err;
+		goto fail_errno;
+	}
+	x->safety = shk_safety_new(&x->mounts, o->proc_root);
+	if (!x->safety)
+		goto fail_errno;
+	/* Isolation needs cgroup BPF; when it cannot load, isolate actions
+	 * fail with the reason instead of taking the agent down. */
+	x->iso = shk_isolator_new(&io);
+	/* more than breaker_per_sec actions in a second: audit for 10 s */
+	shk_breaker_init(&x->breaker, o->breaker_per_sec ? o->breaker_per_sec : 50, 1000000000ull,
+			 10000000000ull, shk_safety_now_ns());
+	pthread_mutex_init(&x->mu, NULL);
+	pthread_cond_init(&x->cv, NULL);
+	if ((err = pthread_create(&x->thread, NULL, worker, x))) {
+		errno = err;
+		goto fail_errno;
+	}
+	x->running = true;
+	return x;
+fail_errno:
+	err = errno;
+	shk_executor_free(x);
+	errno = err;
+	return NULL;
+}
+
+void shk_executor_free(struct shk_executor *x)
+{
+	if (!x)
+		return;
+	if (x->running) {
+		pthread_mutex_lock(&x->mu);
+		x->stop = true;
+		pthread_cond_signal(&x->cv);
+		pthread_mutex_unlock(&x->mu);
+		pthread_join(x->thread, NULL);
+	}
+	shk_isolator_free(x->iso);
+	shk_safety_free(x->safety);
+	free(x->buckets);
+	free(x->q);
+	free(x);
+}
+
+int shk_executor_protect(struct shk_executor *x, const char *pattern)
+{
+	return shk_safety_protect(x->safety, pattern, 0);
+}
+
+int shk_executor_submit(struct shk_executor *x, const struct shk_rule *rule,
+			const struct shk_rule_plan *plan, const struct shk_target *t,
+			uint64_t event_ts_ns, void *job_data)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&x->mu);
+	x->st.jobs++;
+	if (x->count == SHK_EXEC_QUEUE) {
+		x->st.dropped++;
+		err = -EAGAIN;
+	} else {
+		x->q[(x->head + x->count) % SHK_EXEC_QUEUE] = (struct job){
+			.rule = rule, .plan = plan, .t = *t, .ts = event_ts_ns, .data = job_data,
+		};
+		x->count++;
+		pthread_cond_signal(&x->cv);
+	}
+	pthread_mutex_unlock(&x->mu);
+	return err;
+}
+
+void shk_executor_stats(struct shk_executor *x, struct shk_executor_stats *ret)
+{
+	pthread_mutex_lock(&x->mu);
+	*ret = x->st;
+	ret->breaker_tripped = shk_breaker_tripped(&x->breaker, shk_safety_now_ns());
+	pthread_mutex_unlock(&x->mu);
+}
