@@ -349,9 +349,21 @@ struct shk_executor *shk_executor_new(const struct shk_executor_opts *o)
 			 10000000000ull, shk_safety_now_ns());
 	pthread_mutex_init(&x->mu, NULL);
 	pthread_cond_init(&x->cv, NULL);
-	if ((err = pthread_create(&x->thread, NULL, worker, x))) {
-		errno = err;
-		goto fail_errno;
+	{
+		/* The worker must never take a process signal: SIGINT/SIGTERM
+		 * belong to the event loop's signalfd, and a thread created
+		 * before the loop blocks them would otherwise get them (and
+		 * the default action kills the agent). */
+		sigset_t all, old;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_SETMASK, &all, &old);
+		err = pthread_create(&x->thread, NULL, worker, x);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		if (err) {
+			errno = err;
+			goto fail_errno;
+		}
 	}
 	x->running = true;
 	return x;
