@@ -36,6 +36,11 @@ const volatile __u32 shk_wakeup_bytes = 0;
  * kernels never see the (weak, unresolved) kfunc call.
  */
 const volatile bool shk_fast_reads = false;
+
+/* Set by userspace at run time (not const: policies can change): exec,
+ * fork and exit records wake the consumer at once, because an enforce
+ * action may hang on them. Syscalls use SHK_INTEREST_URGENT instead. */
+__u32 shk_urgent_proc = 0;
 extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym __weak;
 
 /* p as an untrusted BTF pointer of `type` in fast mode, unchanged otherwise */
@@ -157,6 +162,7 @@ struct {
 /* ---------------------------------------------------------------------- */
 
 struct rec {
+	bool urgent;  /* wake the consumer now */
 	__u8 *buf;    /* scratch.ev */
 	__u64 *comp;  /* scratch.comp */
 	struct scratch *s; /* s->pos: bytes used; s->flags: SHK_F_* */
@@ -191,6 +197,7 @@ static __always_inline int rec_begin(struct rec *r, __u32 fixed, __u32 str_at)
 	s->pos = fixed;
 	s->flags = 0;
 	r->str_at = str_at;
+	r->urgent = false;
 	r->task = bpf_get_current_task_btf();
 	__builtin_memset(s->ev, 0, fixed & 1023); /* fixed parts are < 1 KiB */
 	return 0;
@@ -630,7 +637,7 @@ static __always_inline void rec_submit(struct rec *r)
 	 * every record). Each CPU wakes the consumer after its share. */
 	if (shk_wakeup_bytes) {
 		r->s->pending += size;
-		if (r->s->pending >= shk_wakeup_bytes) {
+		if (r->urgent || r->s->pending >= shk_wakeup_bytes) {
 			r->s->pending = 0;
 			wake = BPF_RB_FORCE_WAKEUP;
 		} else {
@@ -968,6 +975,7 @@ int BPF_PROG(shk_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 		return 0;
 	if (rec_begin(&r, sizeof(*e), __builtin_offsetof(struct shk_exec, str)))
 		return 0;
+	r.urgent = shk_urgent_proc;
 	e = (struct shk_exec *)r.buf;
 	fill_hdr(&r, SHK_EV_EXEC, tgid, task->pid);
 	fill_task(&e->task, task);
@@ -1018,6 +1026,7 @@ int BPF_PROG(shk_fork, struct task_struct *parent, struct task_struct *child)
 		return 0;
 	if (rec_begin(&r, sizeof(*e), 0))
 		return 0;
+	r.urgent = shk_urgent_proc;
 	e = (struct shk_fork *)r.buf;
 	fill_hdr(&r, SHK_EV_FORK, child->tgid, child->pid);
 	fill_task(&e->task, child);
@@ -1275,6 +1284,7 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 	kind = in->kind;
 	if (rec_begin(&r, sizeof(*e), __builtin_offsetof(struct shk_syscall, str)))
 		return 0;
+	r.urgent = in->flags & SHK_INTEREST_URGENT;
 	e = (struct shk_syscall *)r.buf;
 	fill_hdr(&r, SHK_EV_SYSCALL, task->tgid, task->pid);
 	if (in->flags & SHK_INTEREST_ENTER) {

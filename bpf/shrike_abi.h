@@ -253,6 +253,8 @@ enum shk_sys_kind {
 /* Interest map value (array indexed by syscall number). */
 #define SHK_INTEREST_EXIT (1u << 0)  /* emit at sys_exit */
 #define SHK_INTEREST_ENTER (1u << 1) /* report the task as it was at entry */
+#define SHK_INTEREST_URGENT (1u << 2) /* wake the consumer at once (an enforce
+				       * action may depend on this record) */
 #define SHK_SYSCALL_MAX 512
 
 struct shk_interest {

@@ -282,6 +282,31 @@ static int select_syscalls(struct run *r, size_t *ret_blind)
 	return 0;
 }
 
+/* Records an enforce action may hang on wake the consumer at once rather
+ * than at the next drain tick (10 ms): exec/fork/exit, and the syscalls of
+ * every rule that has an enforce action. */
+static void mark_urgent(struct run *r)
+{
+	bool procs = false;
+
+	for (uint32_t i = 0; i < r->rs->nrules; i++) {
+		const struct shk_rule_plan *p = shk_plan_for(r->plan, i);
+		const struct shk_rule *rule = &r->rs->rules[i];
+		bool enforce = false;
+
+		for (uint32_t k = 0; p && k < p->n; k++)
+			enforce |= p->v[k].mode == SHK_MODE_ENFORCE;
+		if (!enforce)
+			continue;
+		procs |= rule->all_evtypes || shk_evtset_has(&rule->evtypes, (unsigned)shk_syscall_nr("execve")) ||
+			 shk_evtset_has(&rule->evtypes, SHK_EVT_PROCEXIT);
+		for (unsigned nr = 0; nr < SHK_SYSCALL_MAX; nr++)
+			if (rule->all_evtypes || shk_evtset_has(&rule->evtypes, nr))
+				shk_sensor_urgent_nr(r->ses.sensor, (int)nr);
+	}
+	shk_sensor_urgent_proc(r->ses.sensor, procs);
+}
+
 /* The response plan: actions per rule with their modes; errors stop the
  * start like rule errors do. Starts the executor when anything can act. */
 static int build_plan(struct run *r)
@@ -440,6 +465,7 @@ int cmd_run(int argc, char **argv)
 		cli_err("cannot select syscalls: %s", strerror(-err));
 		goto out;
 	}
+	mark_urgent(r);
 	snprintf(what, sizeof(what), "%u rules loaded, %u skipped; %u actions, %u enforced%s",
 		 r->rs->nrules, r->rs->nskipped, r->plan->nactions, r->plan->nenforce,
 		 r->dry_run ? " (dry run: audit only)" : "");

@@ -232,7 +232,8 @@ void shk_sensor_free(struct shk_sensor *s)
 	free(s);
 }
 
-static int set_interest(struct shk_sensor *s, const struct shk_sys_desc *d, bool on)
+static int set_interest_flags(struct shk_sensor *s, const struct shk_sys_desc *d, bool on,
+			      uint8_t extra)
 {
 	struct shk_interest in = { 0 };
 	int nr = shk_syscall_nr(d->name);
@@ -241,13 +242,30 @@ static int set_interest(struct shk_sensor *s, const struct shk_sys_desc *d, bool
 	if (nr < 0 || nr >= SHK_SYSCALL_MAX)
 		return -ENOENT; /* not a syscall on this architecture */
 	if (on) {
-		in.flags = d->interest;
+		in.flags = d->interest | extra;
 		in.kind = d->kind;
 	}
 	key = (uint32_t)nr;
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.interest), &key, &in, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+static int set_interest(struct shk_sensor *s, const struct shk_sys_desc *d, bool on)
+{
+	return set_interest_flags(s, d, on, 0);
+}
+
+int shk_sensor_urgent_nr(struct shk_sensor *s, int nr)
+{
+	const struct shk_sys_desc *d = shk_syscall_by_nr(nr);
+
+	return d ? set_interest_flags(s, d, true, SHK_INTEREST_URGENT) : -ENOENT;
+}
+
+void shk_sensor_urgent_proc(struct shk_sensor *s, bool on)
+{
+	s->skel->bss->shk_urgent_proc = on;
 }
 
 int shk_sensor_want(struct shk_sensor *s, const char *syscall, bool on)

@@ -55,6 +55,11 @@ void shk_sensor_free(struct shk_sensor *s);
 int shk_sensor_want(struct shk_sensor *s, const char *syscall, bool on);
 /* The same by native syscall number. */
 int shk_sensor_want_nr(struct shk_sensor *s, int nr, bool on);
+/* Wake the consumer at once for this syscall's records (an enforce action
+ * depends on them), instead of batching. Implies capturing it. */
+int shk_sensor_urgent_nr(struct shk_sensor *s, int nr);
+/* The same for exec, fork and exit records. */
+void shk_sensor_urgent_proc(struct shk_sensor *s, bool on);
 /* Capture every syscall shrike knows. */
 int shk_sensor_want_all(struct shk_sensor *s);
 
