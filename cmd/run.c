@@ -180,6 +180,8 @@ static int on_match(const struct shk_rule *rule, struct shk_evalctx *ctx, void *
 			snprintf(t.cgroup, sizeof(t.cgroup), "%s", p->cgroup.p);
 		if (pd && (pd->text = strdup(text))) {
 			pd->r = r;
+			t.alert = pd->text; /* JSON or text line, freed after done */
+			t.priority = shk_priority_name(rule->priority);
 			if (!shk_executor_submit(r->exec, rule, plan, &t, ev->hdr->ts_ns, pd))
 				return 0; /* the executor emits the alert */
 			r->queue_full++;

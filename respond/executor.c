@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -178,6 +179,8 @@ static struct shk_bucket *bucket_for(struct shk_executor *x, uint32_t id)
 	return &x->buckets[id];
 }
 
+static int spawn_exec(struct shk_executor *x, const struct job *j, const char *cmd);
+
 static void run_action(struct shk_executor *x, const struct job *j, const struct shk_planned *a,
 		       struct shk_outcome *out)
 {
@@ -267,8 +270,9 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 		}
 		break;
 	case SHK_ACT_EXEC:
-		err = -ENOTSUP; /* not wired yet: reported, never silent */
-		outf(reason, "exec actions are not available in this build yet");
+		err = spawn_exec(x, j, a->cmd);
+		if (err >= 0)
+			outf(out->target, "%s", a->cmd);
 		break;
 	default:
 		err = -EINVAL;
@@ -281,6 +285,79 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	if (err == -EPERM && !reason[0])
 		shk_safety_check(x->safety, j->t.pid, reason, sizeof(reason));
 	set_result(out, err, reason);
+}
+
+/*
+ * exec: run `sh -c cmd` with the alert JSON on stdin and SHRIKE_RULE,
+ * SHRIKE_PID, SHRIKE_PRIORITY, SHRIKE_CGROUP in the environment. The
+ * worker must not wait for it: it forks a supervisor that forks again and
+ * exits at once (reaped right here), and the grandchild runs the command
+ * and kills it after the timeout. "done" means launched; what the command
+ * does is its own business. Between fork and exec only async-signal-safe
+ * calls are made (the agent is multithreaded).
+ */
+static int spawn_exec(struct shk_executor *x, const struct job *j, const char *cmd)
+{
+	char e_rule[512], e_pid[32], e_prio[64], e_cg[1100];
+	char *envp[] = { e_rule, e_pid, e_prio, e_cg, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+	unsigned timeout = x->o.exec_timeout_s ? x->o.exec_timeout_s : 10;
+	const char *alert = j->t.alert ? j->t.alert : "";
+	size_t len = strlen(alert);
+	int pfd[2], status;
+	pid_t s;
+
+	snprintf(e_rule, sizeof(e_rule), "SHRIKE_RULE=%s", j->rule->name);
+	snprintf(e_pid, sizeof(e_pid), "SHRIKE_PID=%d", j->t.pid);
+	snprintf(e_prio, sizeof(e_prio), "SHRIKE_PRIORITY=%s", j->t.priority ? j->t.priority : "");
+	snprintf(e_cg, sizeof(e_cg), "SHRIKE_CGROUP=%s", j->t.cgroup);
+	/* the alert goes through a pipe the command reads; it is written
+	 * before the command runs, so it must fit: cut it at the pipe size */
+	if (pipe2(pfd, O_CLOEXEC))
+		return -errno;
+	if (len > 65536)
+		len = 65536;
+	if (write(pfd[1], alert, len) < 0 || close(pfd[1])) {
+		int e = -errno;
+
+		close(pfd[0]);
+		return e;
+	}
+	s = fork();
+	if (s < 0) {
+		int e = -errno;
+
+		close(pfd[0]);
+		return e;
+	}
+	if (s == 0) {
+		sigset_t chld, none;
+		struct timespec ts = { .tv_sec = timeout };
+		pid_t c;
+
+		/* the worker blocks every signal; the supervisor only waits
+		 * for SIGCHLD, the command gets a clean mask */
+		sigemptyset(&none);
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		if (fork() > 0)
+			_exit(0); /* the worker reaps this one right away */
+		c = fork();
+		if (c == 0) {
+			pthread_sigmask(SIG_SETMASK, &none, NULL);
+			dup2(pfd[0], 0);
+			execle("/bin/sh", "sh", "-c", cmd, (char *)NULL, envp);
+			_exit(127);
+		}
+		if (c > 0 && sigtimedwait(&chld, NULL, &ts) < 0) {
+			kill(c, SIGKILL); /* timed out */
+		}
+		if (c > 0)
+			waitpid(c, NULL, 0);
+		_exit(0);
+	}
+	close(pfd[0]);
+	waitpid(s, &status, 0);
+	return 0;
 }
 
 static void *worker(void *arg)

@@ -28,6 +28,8 @@ struct shk_target {
 	int pid;
 	uint64_t start_ns; /* CLOCK_BOOTTIME of the group leader: pid reuse guard */
 	char cgroup[1024]; /* v2 cgroup path relative to the v2 root, "" unknown */
+	const char *alert; /* the alert as JSON, for exec actions; valid until done */
+	const char *priority;
 };
 
 struct shk_outcome {
@@ -49,6 +51,7 @@ struct shk_executor_opts {
 	const char *proc_root; /* NULL: /proc */
 	uint32_t rate_per_rule; /* actions per rule per minute; 0: 60 */
 	uint32_t breaker_per_sec; /* all actions per second before audit; 0: 50 */
+	uint32_t exec_timeout_s;  /* exec actions are killed after this; 0: 10 */
 	shk_job_done_fn done;
 	void *ctx;
 };

@@ -22,7 +22,7 @@
 #include "testlib.h"
 
 static char *dir;
-static char policy[1024], forker[1024], protected_bin[1024];
+static char policy[1024], forker[1024], protected_bin[1024], exec_bin[1024], exec_out[1024];
 
 static const char policy_text[] =
 	"- policy: defaults\n"
@@ -42,6 +42,18 @@ static const char policy_text[] =
 	"  priority: CRITICAL\n"
 	"  tags: [test]\n"
 	"  actions: [kill]\n"
+	"  mode: enforce\n";
+
+/* appended with the output path: the command runs with a clean
+ * environment (SHRIKE_* and PATH only), not the agent's */
+static const char exec_rule[] =
+	"- rule: Exec marker started\n"
+	"  desc: runs a command with the alert\n"
+	"  condition: evt.type = execve and evt.dir = < and proc.name = shk-exec-mark\n"
+	"  output: exec marker (pid=%%proc.pid)\n"
+	"  priority: WARNING\n"
+	"  tags: [test]\n"
+	"  actions: [{exec: \"(cat; echo; env | grep ^SHRIKE_) > %s\"}]\n"
 	"  mode: enforce\n";
 
 /* Processes whose argv holds marker. */
@@ -103,9 +115,17 @@ static int setup(void **state)
 	snprintf(policy, sizeof(policy), "%s/policy.yaml", dir);
 	snprintf(forker, sizeof(forker), "%s/forker", helpers);
 	snprintf(protected_bin, sizeof(protected_bin), "%s/shk-protected", dir);
-	snprintf(cmd, sizeof(cmd), "cp /bin/sleep %s", protected_bin);
-	if (test_write_file(policy, policy_text) || system(cmd))
-		return -1;
+	snprintf(exec_bin, sizeof(exec_bin), "%s/shk-exec-mark", dir);
+	snprintf(exec_out, sizeof(exec_out), "%s/exec-out.txt", dir);
+	snprintf(cmd, sizeof(cmd), "cp /bin/sleep %s && cp /bin/true %s", protected_bin, exec_bin);
+	{
+		char text[sizeof(policy_text) + sizeof(exec_rule) + 1200];
+		int n = snprintf(text, sizeof(text), "%s", policy_text);
+
+		snprintf(text + n, sizeof(text) - (size_t)n, exec_rule, exec_out);
+		if (test_write_file(policy, text) || system(cmd))
+			return -1;
+	}
 	return 0;
 }
 
@@ -199,12 +219,45 @@ static void test_protected_process_is_refused(void **state)
 	shrike_run_free(&run);
 }
 
+static void test_exec_gets_alert_and_env(void **state)
+{
+	const char *args[] = { "--policy", policy, NULL };
+	struct shrike_run run;
+	const cJSON *a, *r;
+	char *got = NULL, pidenv[64];
+	pid_t p;
+
+	shrike_run_start(&run, dir, args);
+	p = spawn(exec_bin, "x");
+	waitpid(p, NULL, 0);
+	for (int i = 0; i < 50 && !(got = test_read_file(exec_out, NULL)); i++)
+		usleep(20 * 1000);
+	shrike_run_stop(&run);
+
+	a = shrike_run_find(&run, "Exec marker started", NULL, NULL);
+	assert_non_null(a);
+	r = response0(a);
+	assert_non_null(r);
+	assert_string_equal(shrike_json_str(r, "action"), "exec");
+	assert_string_equal(shrike_json_str(r, "outcome"), "done");
+	assert_non_null(got);
+	/* stdin: the alert in Falco's schema; environment: who and what */
+	assert_non_null(strstr(got, "\"rule\":\"Exec marker started\""));
+	assert_non_null(strstr(got, "SHRIKE_RULE=Exec marker started"));
+	assert_non_null(strstr(got, "SHRIKE_PRIORITY=WARNING"));
+	snprintf(pidenv, sizeof(pidenv), "SHRIKE_PID=%d", (int)p);
+	assert_non_null(strstr(got, pidenv));
+	free(got);
+	shrike_run_free(&run);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_enforce_kills_the_tree),
 		cmocka_unit_test(test_dry_run_touches_nothing),
 		cmocka_unit_test(test_protected_process_is_refused),
+		cmocka_unit_test(test_exec_gets_alert_and_env),
 	};
 
 	test_require_root("the system tier (loads BPF sensors, kills processes)");
