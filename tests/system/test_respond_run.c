@@ -230,8 +230,15 @@ static void test_exec_gets_alert_and_env(void **state)
 	shrike_run_start(&run, dir, args);
 	p = spawn(exec_bin, "x");
 	waitpid(p, NULL, 0);
-	for (int i = 0; i < 50 && !(got = test_read_file(exec_out, NULL)); i++)
+	/* the shell creates the file before it writes it: wait for the
+	 * last thing written (the environment), bounded */
+	for (int i = 0; i < 100; i++) {
+		free(got);
+		got = test_read_file(exec_out, NULL);
+		if (got && strstr(got, "SHRIKE_PID="))
+			break;
 		usleep(20 * 1000);
+	}
 	shrike_run_stop(&run);
 
 	a = shrike_run_find(&run, "Exec marker started", NULL, NULL);
