@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "rule_loader.h"
@@ -68,6 +69,25 @@ static int load_dir(struct shk_loader *ld, const char *dir)
 		free(names[i]);
 	free(names);
 	return err;
+}
+
+#define DEFAULT_POLICY_DIR "/etc/shrike/policies"
+
+int policy_defaults(char **paths)
+{
+	if (!access(DEFAULT_POLICY_DIR, R_OK)) {
+		paths[0] = (char *)DEFAULT_POLICY_DIR;
+		return 1;
+	}
+	/* a build tree that was not installed: rules first, then what to do */
+	if (!access(SHRIKE_SOURCE_RULES, R_OK) && !access(SHRIKE_SOURCE_POLICIES, R_OK)) {
+		paths[0] = (char *)SHRIKE_SOURCE_RULES;
+		paths[1] = (char *)SHRIKE_SOURCE_POLICIES;
+		return 2;
+	}
+	cli_err("no policy given and neither " DEFAULT_POLICY_DIR " nor the source tree's rules/ "
+		"and policies/ exist: use --policy FILE|DIR");
+	return -ENOENT;
 }
 
 struct shk_ruleset *policy_load(char *const *paths, int npaths, bool show_warnings,

@@ -64,7 +64,7 @@ static void rules_usage(FILE *f)
 		   "\n"
 		   "List the rules the policies define: name, priority, tags, whether\n"
 		   "enabled, the event types each is evaluated for, and where it is\n"
-		   "defined. PATH defaults to /etc/shrike/policies.\n");
+		   "defined. PATH defaults as for 'shrike run'.\n");
 }
 
 int cmd_rules(int argc, char **argv)
@@ -117,8 +117,8 @@ int cmd_rules(int argc, char **argv)
 		cli_err("rules list: unexpected argument '%s'", argv[optind + 1]);
 		return EXIT_USAGE;
 	}
-	if (!npolicies)
-		policies[npolicies++] = (char *)"/etc/shrike/policies";
+	if (!npolicies && (npolicies = policy_defaults(policies)) < 0)
+		return EXIT_USAGE;
 	rs = policy_load(policies, npolicies, false, &nerrors);
 	if (!rs)
 		return 1;

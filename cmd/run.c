@@ -58,7 +58,9 @@ static void run_usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  --policy PATH       a rule/policy file, or a directory of *.yaml files;\n"
-		"                      repeatable, loaded in order (default: " DEFAULT_POLICY_DIR ")\n"
+		"                      repeatable, loaded in order (default: " DEFAULT_POLICY_DIR ",\n"
+		"                      else shrike's own rules/ and policies/: reverse\n"
+		"                      shells and miners killed, everything else audited)\n"
 		"  --json              alerts as JSON lines in Falco's schema\n"
 		"  --dry-run           audit everything: evaluate every action and report\n"
 		"                      what it would have done, touching nothing\n"
@@ -426,14 +428,8 @@ int cmd_run(int argc, char **argv)
 		cli_err("run: unexpected argument '%s'", argv[optind]);
 		goto usage;
 	}
-	if (!npolicies) {
-		if (access(DEFAULT_POLICY_DIR, R_OK)) {
-			cli_err("no policy given and %s does not exist: use --policy FILE|DIR",
-				DEFAULT_POLICY_DIR);
-			goto usage;
-		}
-		policies[npolicies++] = (char *)DEFAULT_POLICY_DIR;
-	}
+	if (!npolicies && (npolicies = policy_defaults(policies)) < 0)
+		goto usage;
 
 	r->rs = policy_load(policies, npolicies, true, &nerrors);
 	if (!r->rs)

