@@ -337,6 +337,8 @@ static int build_plan(struct run *r)
 	shk_diags_clear(&dg);
 	if (ret || !r->plan->nactions)
 		return ret;
+	xo.rate_per_rule = r->plan->rate_per_rule;
+	xo.breaker_per_sec = r->plan->rate_global;
 	r->exec = shk_executor_new(&xo);
 	if (!r->exec) {
 		cli_err("cannot start the response executor: %s", strerror(errno));

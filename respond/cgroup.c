@@ -695,8 +695,12 @@ int shk_cgroup_wait_event(int dfd, const char *key, int want, int timeout_ms)
 			break;
 		}
 		/* kernfs signals a change with POLLPRI|POLLERR; either way
-		 * we re-read from offset 0 and check again. */
-		if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR) {
+		 * we re-read from offset 0 and check again. The kernel sends
+		 * cgroup.events notifications at most once per 20 ms
+		 * (CGROUP_FILE_NOTIFY_MIN_INTV), so a change right after the
+		 * previous one can be announced up to 20 ms late: re-read at
+		 * least every millisecond instead of trusting the wakeup. */
+		if (poll(&pfd, 1, left < 1 ? (int)left : 1) < 0 && errno != EINTR) {
 			ret = -errno;
 			break;
 		}

@@ -213,6 +213,52 @@ static bool response_matches(const struct shk_response_def *r, const struct shk_
 	return true;
 }
 
+/* rate_limit: {per_rule: N (actions a minute), global: M (a second)} */
+static void parse_rate_limit(const struct shk_policy_def *pol, struct shk_plan *p,
+			     struct shk_diags *dg)
+{
+	const struct shk_ynode *rl = pol->node ? shk_ynode_get(pol->node, "rate_limit") : NULL;
+	static const char *const keys[] = { "per_rule", "global" };
+	uint32_t *dst[] = { &p->rate_per_rule, &p->rate_global };
+
+	if (!rl)
+		return;
+	if (rl->kind != SHK_Y_MAP) {
+		struct shk_loc l = shk_ynode_loc(rl);
+
+		shk_diags_add(dg, SHK_DIAG_ERROR, &l, NULL, 0,
+			      "rate_limit: expected {per_rule: N, global: M}");
+		return;
+	}
+	for (uint32_t i = 0; i + 1 < rl->n; i += 2) {
+		const struct shk_ynode *k = &rl->kids[i], *v = &rl->kids[i + 1];
+		struct shk_loc l = shk_ynode_loc(v);
+		char *end;
+		unsigned long n;
+		int which = -1;
+
+		for (int j = 0; j < 2; j++)
+			if (k->str && !strcmp(k->str, keys[j]))
+				which = j;
+		if (which < 0) {
+			struct shk_loc kl = shk_ynode_loc(k);
+
+			shk_diags_add(dg, SHK_DIAG_ERROR, &kl, k->str, k->str ? strlen(k->str) : 0,
+				      "rate_limit: unknown key '%s' (expected per_rule or global)",
+				      k->str ? k->str : "");
+			continue;
+		}
+		errno = 0;
+		n = v->kind == SHK_Y_SCALAR && v->str ? strtoul(v->str, &end, 10) : 0;
+		if (v->kind != SHK_Y_SCALAR || !v->str || errno || *end || !n || n > 1000000) {
+			shk_diags_add(dg, SHK_DIAG_ERROR, &l, v->str, v->str ? strlen(v->str) : 0,
+				      "rate_limit.%s: expected a number from 1 to 1000000", keys[which]);
+			continue;
+		}
+		*dst[which] = (uint32_t)n;
+	}
+}
+
 static int plan_push(struct shk_rule_plan *rp, const struct shk_planned *a)
 {
 	struct shk_planned *nv = realloc(rp->v, (rp->n + 1) * sizeof(*nv));
@@ -311,8 +357,10 @@ struct shk_plan *shk_plan_build(const struct shk_ruleset *rs, const struct shk_p
 			free(a.allow);
 		}
 
-	for (uint32_t i = 0; i < ld->npolicies; i++)
+	for (uint32_t i = 0; i < ld->npolicies; i++) {
 		p->nprotect += ld->policies[i]->nprotect;
+		parse_rate_limit(ld->policies[i], p, dg);
+	}
 	p->protect = calloc(p->nprotect ? p->nprotect : 1, sizeof(*p->protect));
 	if (!p->protect)
 		goto oom;

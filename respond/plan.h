@@ -67,6 +67,10 @@ struct shk_plan {
 	const struct shk_protect **protect;
 	uint32_t nprotect;
 	uint32_t nactions, nenforce;
+	/* from `rate_limit: {per_rule: N, global: M}` in a policy item (the
+	 * last one loaded wins); 0: the executor's defaults */
+	uint32_t rate_per_rule; /* actions per rule per minute */
+	uint32_t rate_global;   /* actions per second before the breaker trips */
 };
 
 /*

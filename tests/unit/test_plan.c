@@ -207,6 +207,26 @@ static void test_deny_falls_back_with_warning(void **state)
 	unbuild(&b);
 }
 
+static void test_rate_limits(void **state)
+{
+	struct built b;
+
+	build(&b, &defaults, "p.yaml",
+	      "- policy: defaults\n  rate_limit: {per_rule: 600, global: 20}\n" RULE("R", ""), NULL,
+	      NULL);
+	assert_int_equal(b.diags.nerrors, 0);
+	assert_int_equal(b.plan->rate_per_rule, 600);
+	assert_int_equal(b.plan->rate_global, 20);
+	unbuild(&b);
+	build(&b, &defaults, "p.yaml",
+	      "- policy: defaults\n  rate_limit: {per_rule: lots, burst: 3}\n" RULE("R", ""), NULL,
+	      NULL);
+	assert_int_equal(b.diags.nerrors, 2);
+	assert_non_null(strstr(diag(&b, SHK_DIAG_ERROR), "p.yaml:2:"));
+	assert_int_equal(b.plan->rate_per_rule, 0);
+	unbuild(&b);
+}
+
 static void test_protect_lists_collected(void **state)
 {
 	struct built b;
@@ -230,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_errors_are_located),
 		cmocka_unit_test(test_deny_falls_back_with_warning),
 		cmocka_unit_test(test_protect_lists_collected),
+		cmocka_unit_test(test_rate_limits),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
