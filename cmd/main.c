@@ -22,6 +22,7 @@ static void usage(FILE *f)
 		"  validate   check policy/rule files and report errors with their location\n"
 		"  rules list list the rules of the policies\n"
 		"  fields     list the fields rules can use\n"
+		"  quarantine list|release  the quarantines in force; release them\n"
 		"  version    print the version\n"
 		"  help       print this help\n"
 		"\n"
@@ -81,6 +82,8 @@ int main(int argc, char **argv)
 		return cmd_rules(argc - 1, argv + 1);
 	if (!strcmp(cmd, "fields"))
 		return cmd_fields(argc - 1, argv + 1);
+	if (!strcmp(cmd, "quarantine"))
+		return cmd_quarantine(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (see 'shrike --help')", cmd);
 	return EXIT_USAGE;
 }

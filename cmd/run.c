@@ -37,6 +37,7 @@ struct run {
 	int min_priority; /* alerts below this priority are not emitted */
 	bool json;
 	bool dry_run, strict;
+	const char *state_dir;
 	struct shk_plan *plan;
 	struct shk_executor *exec;
 	pthread_mutex_t out_mu; /* alerts come from the event loop and the executor */
@@ -66,6 +67,7 @@ static void run_usage(FILE *f)
 		"                      what it would have done, touching nothing\n"
 		"  --strict            a deny that cannot be enforced in the kernel is an\n"
 		"                      error instead of falling back to kill: process\n"
+		"  --state-dir DIR     where quarantines are recorded (default /var/lib/shrike)\n"
 		"  -o KEY=VALUE        rule_matching=first|all (default first),\n"
 		"                      priority=LEVEL (minimum priority to report, default debug),\n"
 		"                      json_output=true|false\n"
@@ -337,6 +339,7 @@ static int build_plan(struct run *r)
 	shk_diags_clear(&dg);
 	if (ret || !r->plan->nactions)
 		return ret;
+	xo.state_dir = r->state_dir;
 	xo.rate_per_rule = r->plan->rate_per_rule;
 	xo.breaker_per_sec = r->plan->rate_global;
 	r->exec = shk_executor_new(&xo);
@@ -364,7 +367,8 @@ int cmd_run(int argc, char **argv)
 		{ "policy", required_argument, NULL, 'p' }, { "json", no_argument, NULL, 'j' },
 		{ "ringbuf-mb", required_argument, NULL, 'r' }, { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },	    { "dry-run", no_argument, NULL, 'D' },
-		{ "strict", no_argument, NULL, 'S' },	    { 0 },
+		{ "strict", no_argument, NULL, 'S' },	    { "state-dir", required_argument, NULL, 'T' },
+		{ 0 },
 	};
 	char *policies[MAX_POLICIES];
 	int npolicies = 0, c, ret = 1, err;
@@ -401,6 +405,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'S':
 			r->strict = true;
+			break;
+		case 'T':
+			r->state_dir = optarg;
 			break;
 		case 'o':
 			if (parse_o(r, optarg))

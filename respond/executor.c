@@ -17,6 +17,7 @@
 #include "freeze.h"
 #include "isolate.h"
 #include "kill.h"
+#include "qstate.h"
 #include "safety.h"
 
 #define ACTION_TIMEOUT_MS 100 /* bound on each freeze/kill wait */
@@ -186,11 +187,29 @@ static struct shk_bucket *bucket_for(struct shk_executor *x, uint32_t id)
 
 static int spawn_exec(struct shk_executor *x, const struct job *j, const char *cmd);
 
+/* A quarantine in force is written down durably, so that it can be listed
+ * and released after shrike restarts or dies. A write failure does not undo
+ * the action (the cgroup stays frozen/isolated: fail closed); it is
+ * reported in the outcome. */
+static void record_quarantine(struct shk_executor *x, const struct job *j,
+			      const struct shk_planned *a, const char *abs, struct shk_outcome *out)
+{
+	struct shk_qrec rec = { .time = time(NULL), .pid = j->t.pid };
+	int err;
+
+	snprintf(rec.kind, sizeof(rec.kind), "%s", shk_act_name(a->act));
+	snprintf(rec.cgroup, sizeof(rec.cgroup), "%s", abs);
+	snprintf(rec.rule, sizeof(rec.rule), "%s", j->rule->name);
+	err = shk_qstate_add(x->o.state_dir ? x->o.state_dir : SHK_STATE_DIR, &rec);
+	if (err)
+		outf(out->error, "in force, but not recorded in the state: %s", strerror(-err));
+}
+
 static void run_action(struct shk_executor *x, const struct job *j, const struct shk_planned *a,
 		       struct shk_outcome *out)
 {
 	struct shk_pidref ref = { .pid = j->t.pid, .unit = SHK_START_BOOTTIME_NS, .start = j->t.start_ns };
-	char reason[SHK_SAFETY_REASON_MAX] = "", abs[SHK_CGROUP_PATH_MAX];
+	char reason[SHK_SAFETY_REASON_MAX] = "", abs[SHK_CGROUP_PATH_MAX] = "";
 	uint64_t now = shk_safety_now_ns();
 	struct shk_bucket *b = bucket_for(x, j->rule->id);
 	bool process_scope = a->act == SHK_ACT_DENY || a->scope == SHK_SCOPE_PROCESS ||
@@ -247,8 +266,10 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 			struct shk_frozen fz;
 
 			err = shk_freeze_process(x->safety, &x->mounts, &ref, ACTION_TIMEOUT_MS, &fz);
-			if (err >= 0)
+			if (err >= 0) {
 				outf(out->target, "pid %d in cgroup %s", j->t.pid, fz.cgroup);
+				snprintf(abs, sizeof(abs), "%s", fz.cgroup);
+			}
 		} else {
 			err = shk_freeze_cgroup(x->safety, abs, ACTION_TIMEOUT_MS);
 		}
@@ -290,6 +311,9 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	if (err == -EPERM && !reason[0])
 		shk_safety_check(x->safety, j->t.pid, reason, sizeof(reason));
 	set_result(out, err, reason);
+	if (out->kind == SHK_OUT_DONE &&
+	    (a->act == SHK_ACT_FREEZE || a->act == SHK_ACT_ISOLATE || a->act == SHK_ACT_QUARANTINE))
+		record_quarantine(x, j, a, abs, out);
 }
 
 /*
@@ -406,7 +430,7 @@ static void *worker(void *arg)
 struct shk_executor *shk_executor_new(const struct shk_executor_opts *o)
 {
 	struct shk_executor *x = calloc(1, sizeof(*x));
-	struct shk_isolator_opts io = { 0 };
+	struct shk_isolator_opts io = { .pin_dir = o->pin_dir ? o->pin_dir : SHK_ISOLATE_PIN_DIR };
 	int err;
 
 	if (!x)

@@ -52,6 +52,8 @@ struct shk_executor_opts {
 	uint32_t rate_per_rule; /* actions per rule per minute; 0: 60 */
 	uint32_t breaker_per_sec; /* all actions per second before audit; 0: 50 */
 	uint32_t exec_timeout_s;  /* exec actions are killed after this; 0: 10 */
+	const char *state_dir;    /* quarantine records; NULL: SHK_STATE_DIR */
+	const char *pin_dir;      /* pinned isolations; NULL: SHK_ISOLATE_PIN_DIR */
 	shk_job_done_fn done;
 	void *ctx;
 };

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The durable record of quarantines (freeze, isolate, quarantine) that
+ * shrike has put in force: a JSON file (default
+ * /var/lib/shrike/quarantine.json), written atomically (temp file, fsync,
+ * rename, fsync of the directory), mode 0600 in a 0700 directory, and
+ * changed under an flock so the daemon and `shrike quarantine` never
+ * interleave. The kernel state (frozen cgroups, pinned BPF links) outlives
+ * the agent by itself; this file is what lets anyone list and release it.
+ */
+#ifndef SHRIKE_QSTATE_H
+#define SHRIKE_QSTATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHK_STATE_DIR "/var/lib/shrike"
+
+struct shk_qrec {
+	uint32_t id;
+	char kind[16];      /* "freeze", "isolate" or "quarantine" */
+	char cgroup[4096];  /* absolute cgroupfs path */
+	char rule[256];
+	int64_t time;       /* when, seconds since the epoch */
+	int pid;            /* the process the alert was about */
+};
+
+/* All records; a missing file is zero records. Caller frees *ret. */
+int shk_qstate_load(const char *dir, struct shk_qrec **ret, size_t *ret_n);
+/* Append rec (its id is assigned and written back). */
+int shk_qstate_add(const char *dir, struct shk_qrec *rec);
+/* Remove the record with this id: 0 or -ENOENT. */
+int shk_qstate_remove(const char *dir, uint32_t id);
+
+#endif
