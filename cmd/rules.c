@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "fields.h"
 #include "jsonw.h"
+#include "plan.h"
 #include "policy.h"
 #include "rule_loader.h"
 
@@ -24,15 +25,30 @@ int cmd_validate(int argc, char **argv)
 		fprintf(argc < 2 ? stderr : stdout,
 			"usage: shrike validate FILE|DIR...\n"
 			"\n"
-			"Load and compile the policy files as 'shrike run' would, print every\n"
-			"error and warning as file:line:col, and exit 0 when there is no error,\n"
-			"1 otherwise. Needs no privileges.\n");
+			"Load and compile the policy files and plan their actions as 'shrike\n"
+			"run' would, print every error and warning as file:line:col, and exit 0\n"
+			"when there is no error, 1 otherwise. Needs no privileges.\n");
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
 	rs = policy_load(argv + 1, argc - 1, true, &nerrors);
 	if (!rs)
 		return 1;
 	dg = shk_ruleset_diags(rs);
+	{
+		/* the actions too, as `shrike run` would plan them */
+		struct shk_plan_opts po = { 0 };
+		struct shk_diags pd;
+		char buf[2048];
+
+		shk_diags_init(&pd);
+		shk_plan_free(shk_plan_build(rs, &po, &pd));
+		for (size_t i = 0; i < pd.n; i++) {
+			shk_diag_format(&pd.v[i], buf, sizeof(buf));
+			fprintf(stderr, "%s\n", buf);
+		}
+		nerrors += pd.nerrors;
+		shk_diags_clear(&pd);
+	}
 	fprintf(stderr, "%u rules compiled, %u failed, %u skipped; %zu error(s), %zu warning(s)\n",
 		rs->nrules, rs->nfailed, rs->nskipped, nerrors, dg ? dg->nwarnings : 0);
 	shk_ruleset_free(rs);
