@@ -10,6 +10,7 @@ int cmd_validate(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 int cmd_fields(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* One-line error on stderr, prefixed "shrike: ". */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -23,6 +23,7 @@ static void usage(FILE *f)
 		"  rules list list the rules of the policies\n"
 		"  fields     list the fields rules can use\n"
 		"  quarantine list|release  the quarantines in force; release them\n"
+		"  status     the running daemon's state (control socket)\n"
 		"  version    print the version\n"
 		"  help       print this help\n"
 		"\n"
@@ -84,6 +85,8 @@ int main(int argc, char **argv)
 		return cmd_fields(argc - 1, argv + 1);
 	if (!strcmp(cmd, "quarantine"))
 		return cmd_quarantine(argc - 1, argv + 1);
+	if (!strcmp(cmd, "status"))
+		return cmd_status(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (see 'shrike --help')", cmd);
 	return EXIT_USAGE;
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "control.h"
 #include "freeze.h"
 #include "isolate.h"
 #include "jsonw.h"
@@ -26,54 +27,21 @@ static void q_usage(FILE *f)
 		   "\n"
 		   "List the quarantines (freeze, isolate, quarantine) shrike has put in\n"
 		   "force, or release them: thaw the cgroup, remove its network isolation\n"
-		   "(BPF links, veth), and forget the record. Works with or without the\n"
-		   "daemon running. DIR defaults to " SHK_STATE_DIR ".\n");
+		   "(BPF links, veth), and forget the record. A release goes through the\n"
+		   "running daemon's control socket when there is one, and works on the\n"
+		   "state directly otherwise. DIR defaults to " SHK_STATE_DIR ".\n");
 }
 
-static bool has(const char *kind, const char *what)
-{
-	return !strcmp(kind, what) || !strcmp(kind, "quarantine");
-}
-
-/* Undo one record; returns 0 or a negative errno (reported). */
 static int release_one(const char *dir, const struct shk_qrec *r, struct shk_isolator **iso)
 {
-	int err;
+	char msg[1400];
+	int err = shk_qstate_release(dir, r, iso, msg, sizeof(msg));
 
-	if (has(r->kind, "freeze")) {
-		err = shk_thaw_cgroup(r->cgroup, 1000);
-		if (err && err != -ENOENT) {
-			cli_err("quarantine %u: cannot thaw %s: %s", r->id, r->cgroup, strerror(-err));
-			return err;
-		}
-	}
-	if (has(r->kind, "isolate")) {
-		struct shk_isolation *h;
-
-		if (!*iso) {
-			struct shk_isolator_opts io = { .pin_dir = SHK_ISOLATE_PIN_DIR };
-
-			*iso = shk_isolator_new(&io);
-			if (!*iso || (err = shk_isolator_reattach(*iso)) < 0) {
-				cli_err("quarantine %u: cannot open the pinned isolations: %s", r->id,
-					strerror(*iso ? -err : errno));
-				return -EIO;
-			}
-		}
-		h = shk_isolator_find(*iso, r->cgroup);
-		if (h && (err = shk_release_cgroup(*iso, h)) < 0) {
-			cli_err("quarantine %u: cannot remove the isolation of %s: %s", r->id, r->cgroup,
-				strerror(-err));
-			return err;
-		}
-	}
-	err = shk_qstate_remove(dir, r->id);
-	if (err) {
-		cli_err("quarantine %u: released, but the record stays: %s", r->id, strerror(-err));
-		return err;
-	}
-	printf("released %u: %s of %s (rule: %s)\n", r->id, r->kind, r->cgroup, r->rule);
-	return 0;
+	if (err)
+		cli_err("quarantine %u: %s", r->id, msg);
+	else
+		printf("%s\n", msg);
+	return err;
 }
 
 int cmd_quarantine(int argc, char **argv)
@@ -86,7 +54,7 @@ int cmd_quarantine(int argc, char **argv)
 		{ 0 },
 	};
 	const char *dir = SHK_STATE_DIR, *sub = argc > 1 ? argv[1] : NULL;
-	bool json = false, all = false;
+	bool json = false, all = false, own_dir = false;
 	struct shk_isolator *iso = NULL;
 	struct shk_qrec *v = NULL;
 	size_t n = 0;
@@ -112,6 +80,7 @@ int cmd_quarantine(int argc, char **argv)
 			break;
 		case 'd':
 			dir = optarg;
+			own_dir = true;
 			break;
 		case 'h':
 			q_usage(stdout);
@@ -120,6 +89,18 @@ int cmd_quarantine(int argc, char **argv)
 			fprintf(stderr, "see 'shrike quarantine --help'\n");
 			return EXIT_USAGE;
 		}
+	}
+	/* a release goes through the running daemon when there is one (it
+	 * owns the isolations it made); with no daemon, or with a state
+	 * directory of one's own, it is done here */
+	if (!strcmp(sub, "release") && !own_dir && all != (optind < argc - 1)) {
+		char req[128];
+		int status;
+
+		snprintf(req, sizeof(req), "quarantine release %s", all ? "--all" : argv[optind + 1]);
+		err = control_request(SHK_CONTROL_PATH, req, &status);
+		if (!err)
+			return status;
 	}
 	err = shk_qstate_load(dir, &v, &n);
 	if (err) {

@@ -7,15 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "control.h"
 #include "eval.h"
 #include "executor.h"
 #include "extract.h"
 #include "jsonw.h"
 #include "output.h"
 #include "plan.h"
+#include "isolate.h"
+#include "qstate.h"
 #include "policy.h"
 #include "session.h"
 #include "syscalls.h"
@@ -38,6 +42,11 @@ struct run {
 	bool json;
 	bool dry_run, strict;
 	const char *state_dir;
+	const char *control_path;
+	int control_fd;
+	char *const *policies;
+	int npolicies;
+	time_t started;
 	struct shk_plan *plan;
 	struct shk_executor *exec;
 	pthread_mutex_t out_mu; /* alerts come from the event loop and the executor */
@@ -68,6 +77,8 @@ static void run_usage(FILE *f)
 		"  --strict            a deny that cannot be enforced in the kernel is an\n"
 		"                      error instead of falling back to kill: process\n"
 		"  --state-dir DIR     where quarantines are recorded (default /var/lib/shrike)\n"
+		"  --control PATH      the root-only control socket for 'shrike status' and\n"
+		"                      'shrike quarantine' (default " SHK_CONTROL_PATH ")\n"
 		"  -o KEY=VALUE        rule_matching=first|all (default first),\n"
 		"                      priority=LEVEL (minimum priority to report, default debug),\n"
 		"                      json_output=true|false\n"
@@ -206,6 +217,125 @@ static int on_event(const struct shk_event *ev, void *data)
 	r->ctx.ev = ev;
 	n = shk_eval_event(r->rs, &r->ctx, r->matching, on_match, r);
 	return n < 0 ? n : 0;
+}
+
+/* ------------------------------------------------------------ control */
+
+static void status_json(struct run *r, struct jw *w)
+{
+	struct shk_sensor_stats st = { 0 };
+	struct shk_executor_stats xs = { 0 };
+	struct shk_qrec *q = NULL;
+	size_t nq = 0;
+
+	shk_sensor_stats(r->ses.sensor, &st);
+	if (r->exec)
+		shk_executor_stats(r->exec, &xs);
+	shk_qstate_load(r->state_dir ? r->state_dir : SHK_STATE_DIR, &q, &nq);
+	jw_obj_begin(w);
+	jw_kint(w, "pid", getpid());
+	jw_kint(w, "uptime_s", time(NULL) - r->started);
+	jw_key(w, "policies");
+	jw_arr_begin(w);
+	for (int i = 0; i < r->npolicies; i++)
+		jw_str(w, r->policies[i]);
+	jw_arr_end(w);
+	jw_kuint(w, "rules", r->rs->nrules);
+	jw_kuint(w, "rules_skipped", r->rs->nskipped);
+	jw_kuint(w, "actions", r->plan->nactions);
+	jw_kuint(w, "actions_enforced", r->plan->nenforce);
+	jw_kbool(w, "dry_run", r->dry_run);
+	/* kernel enforcement arrives with the BPF-LSM/signal backends */
+	jw_kstr(w, "deny_backend", "userspace fallback (kill: process)");
+	jw_kbool(w, "sensor_fast_reads", shk_sensor_fast_reads(r->ses.sensor));
+	jw_key(w, "counters");
+	jw_obj_begin(w);
+	jw_kuint(w, "events", st.received);
+	jw_kuint(w, "drops", st.kernel.drops);
+	jw_kuint(w, "oversize", st.kernel.oversize);
+	jw_kuint(w, "truncated", st.kernel.truncated);
+	jw_kuint(w, "malformed", st.malformed);
+	jw_kuint(w, "compat_skipped", st.kernel.compat);
+	jw_kuint(w, "alerts", r->alerts);
+	jw_kuint(w, "below_priority", r->suppressed);
+	jw_kuint(w, "action_queue_full", r->queue_full);
+	jw_kuint(w, "actions_done", xs.done);
+	jw_kuint(w, "actions_would", xs.would);
+	jw_kuint(w, "actions_failed", xs.failed);
+	jw_kuint(w, "actions_refused", xs.refused);
+	jw_kbool(w, "circuit_breaker_tripped", xs.breaker_tripped);
+	jw_obj_end(w);
+	jw_key(w, "quarantines");
+	jw_arr_begin(w);
+	for (size_t i = 0; i < nq; i++) {
+		jw_obj_begin(w);
+		jw_kuint(w, "id", q[i].id);
+		jw_kstr(w, "kind", q[i].kind);
+		jw_kstr(w, "cgroup", q[i].cgroup);
+		jw_kstr(w, "rule", q[i].rule);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+	jw_obj_end(w);
+	free(q);
+}
+
+/* Control requests are answered in the event loop: they are rare, the
+ * peer is root, and every read and write on it is time-bounded. */
+static void control_serve(struct run *r, int fd, const char *req)
+{
+	const char *dir = r->state_dir ? r->state_dir : SHK_STATE_DIR;
+	struct jw w;
+
+	jw_init(&w);
+	if (!strcmp(req, "status")) {
+		status_json(r, &w);
+		dprintf(fd, "%s\n", jw_cstr(&w));
+	} else if (!strncmp(req, "quarantine release ", 19)) {
+		struct shk_isolator *iso = NULL;
+		struct shk_qrec *q = NULL;
+		size_t nq = 0;
+		bool all = !strcmp(req + 19, "--all"), found = false;
+		unsigned long id = all ? 0 : strtoul(req + 19, NULL, 10);
+		char msg[1400];
+
+		shk_qstate_load(dir, &q, &nq);
+		for (size_t i = 0; i < nq; i++) {
+			if (!all && q[i].id != id)
+				continue;
+			found = true;
+			if (shk_qstate_release(dir, &q[i], &iso, msg, sizeof(msg)))
+				dprintf(fd, "error: quarantine %u: %s\n", q[i].id, msg);
+			else
+				dprintf(fd, "%s\n", msg);
+		}
+		if (!found && !all)
+			dprintf(fd, "error: no quarantine %s (see shrike quarantine list)\n", req + 19);
+		shk_isolator_free(iso);
+		free(q);
+	} else {
+		dprintf(fd, "error: unknown request '%.64s' (status, quarantine release ID|--all)\n",
+			req);
+	}
+	jw_free(&w);
+}
+
+static int on_control(void *ctx)
+{
+	struct run *r = ctx;
+	char req[256];
+
+	for (;;) {
+		int fd = control_accept(r->control_fd);
+
+		if (fd == -EAGAIN || fd == -EWOULDBLOCK)
+			return 0;
+		if (fd < 0)
+			continue; /* refused peer, or a transient accept error */
+		if (!control_read_request(fd, req, sizeof(req)))
+			control_serve(r, fd, req);
+		close(fd);
+	}
 }
 
 static int parse_o(struct run *r, const char *kv)
@@ -368,7 +498,7 @@ int cmd_run(int argc, char **argv)
 		{ "ringbuf-mb", required_argument, NULL, 'r' }, { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },	    { "dry-run", no_argument, NULL, 'D' },
 		{ "strict", no_argument, NULL, 'S' },	    { "state-dir", required_argument, NULL, 'T' },
-		{ 0 },
+		{ "control", required_argument, NULL, 'C' }, { 0 },
 	};
 	char *policies[MAX_POLICIES];
 	int npolicies = 0, c, ret = 1, err;
@@ -385,6 +515,9 @@ int cmd_run(int argc, char **argv)
 	}
 	r->out = stdout;
 	r->min_priority = SHK_PRIO_DEBUG;
+	r->control_fd = -1;
+	r->started = time(NULL);
+	r->control_path = SHK_CONTROL_PATH;
 	pthread_mutex_init(&r->out_mu, NULL);
 	jw_init(&r->w);
 	optind = 1;
@@ -408,6 +541,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'T':
 			r->state_dir = optarg;
+			break;
+		case 'C':
+			r->control_path = optarg;
 			break;
 		case 'o':
 			if (parse_o(r, optarg))
@@ -456,9 +592,19 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 
+	r->policies = policies;
+	r->npolicies = npolicies;
+	r->control_fd = control_listen(r->control_path);
+	if (r->control_fd < 0)
+		cli_warn("no control socket at %s (%s): shrike status and quarantine work on the "
+			 "state directly",
+			 r->control_path, strerror(-r->control_fd));
 	so.on_event = on_event;
 	so.ctx = r;
 	so.out = r->out;
+	so.extra_fd = r->control_fd;
+	so.extra_fn = on_control;
+	so.extra_ctx = r;
 	if (session_start(&r->ses, &so))
 		goto out;
 	if (gethostname(r->hostname, sizeof(r->hostname) - 1))
@@ -493,6 +639,10 @@ usage:
 out:
 	shk_executor_free(r->exec);
 	session_stop(&r->ses);
+	if (r->control_fd >= 0) {
+		close(r->control_fd);
+		unlink(r->control_path);
+	}
 	shk_plan_free(r->plan);
 	pthread_mutex_destroy(&r->out_mu);
 	shk_evalctx_fini(&r->ctx);

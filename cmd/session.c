@@ -153,7 +153,9 @@ int session_run(struct session *s, const char *ready_what)
 	if (err < 0)
 		cli_warn("cannot read /proc to seed the process table: %s", strerror(-err));
 	s->loop = loop_new(DRAIN_MS, on_tick, NULL, s);
-	if (!s->loop || loop_add_fd(s->loop, shk_sensor_fd(s->sensor), drain, s)) {
+	if (!s->loop || loop_add_fd(s->loop, shk_sensor_fd(s->sensor), drain, s) ||
+	    (s->o.extra_fn && s->o.extra_fd >= 0 &&
+	     loop_add_fd(s->loop, s->o.extra_fd, s->o.extra_fn, s->o.extra_ctx))) {
 		err = -errno;
 		cli_err("cannot set up the event loop: %s", strerror(errno));
 		return err ? err : -EINVAL;

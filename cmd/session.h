@@ -24,6 +24,9 @@ struct session_opts {
 	shk_sensor_fn on_event; /* after the process table is updated */
 	void *ctx;
 	FILE *out;              /* flushed after each batch */
+	int extra_fd;           /* another fd for the loop (control socket), or -1 */
+	int (*extra_fn)(void *ctx);
+	void *extra_ctx;
 };
 
 struct session {

@@ -215,7 +215,7 @@ int cmd_trace(int argc, char **argv)
 		{ "list-events", no_argument, NULL, 'L' },  { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },	    { 0 },
 	};
-	struct session_opts so = { 0 };
+	struct session_opts so = { .extra_fd = -1 };
 	struct trace *t = calloc(1, sizeof(*t));
 	char *events_arg = NULL, *env_arg = NULL;
 	int c, err, ret = 1;

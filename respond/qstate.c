@@ -2,6 +2,7 @@
 #include "qstate.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
+
+#include "freeze.h"
+#include "isolate.h"
 
 #define STATE_FILE "quarantine.json"
 #define STATE_MAX (16u << 20) /* a state file bigger than this is refused */
@@ -218,4 +222,50 @@ int shk_qstate_remove(const char *dir, uint32_t id)
 	free(v);
 	close(lk);
 	return err;
+}
+
+static bool kind_has(const char *kind, const char *what)
+{
+	return !strcmp(kind, what) || !strcmp(kind, "quarantine");
+}
+
+int shk_qstate_release(const char *dir, const struct shk_qrec *r, struct shk_isolator **iso,
+		       char *msg, size_t msgsz)
+{
+	int err;
+
+	if (kind_has(r->kind, "freeze")) {
+		err = shk_thaw_cgroup(r->cgroup, 1000);
+		if (err && err != -ENOENT) {
+			snprintf(msg, msgsz, "cannot thaw %s: %s", r->cgroup, strerror(-err));
+			return err;
+		}
+	}
+	if (kind_has(r->kind, "isolate")) {
+		struct shk_isolation *h;
+
+		if (!*iso) {
+			struct shk_isolator_opts io = { .pin_dir = SHK_ISOLATE_PIN_DIR };
+
+			*iso = shk_isolator_new(&io);
+			err = *iso ? shk_isolator_reattach(*iso) : -errno;
+			if (err < 0) {
+				snprintf(msg, msgsz, "cannot open the pinned isolations: %s", strerror(-err));
+				return err;
+			}
+		}
+		h = shk_isolator_find(*iso, r->cgroup);
+		if (h && (err = shk_release_cgroup(*iso, h)) < 0) {
+			snprintf(msg, msgsz, "cannot remove the isolation of %s: %s", r->cgroup,
+				 strerror(-err));
+			return err;
+		}
+	}
+	err = shk_qstate_remove(dir, r->id);
+	if (err) {
+		snprintf(msg, msgsz, "released, but the record stays: %s", strerror(-err));
+		return err;
+	}
+	snprintf(msg, msgsz, "released %u: %s of %s (rule: %s)", r->id, r->kind, r->cgroup, r->rule);
+	return 0;
 }

@@ -32,4 +32,14 @@ int shk_qstate_add(const char *dir, struct shk_qrec *rec);
 /* Remove the record with this id: 0 or -ENOENT. */
 int shk_qstate_remove(const char *dir, uint32_t id);
 
+struct shk_isolator;
+/*
+ * Undo one quarantine: thaw the cgroup, release its (pinned) isolation,
+ * forget the record. *iso is opened on first need (adopting the pinned
+ * links) and reused; the caller frees it. On failure, msg says what failed.
+ * Returns 0 or a negative errno.
+ */
+int shk_qstate_release(const char *dir, const struct shk_qrec *r, struct shk_isolator **iso,
+		       char *msg, size_t msgsz);
+
 #endif
