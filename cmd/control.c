@@ -115,10 +115,15 @@ int control_request(const char *path, const char *req, int *ret_status)
 		close(fd);
 		return err;
 	}
-	if (write(fd, req, strlen(req)) < 0 || write(fd, "\n", 1) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
+	/* MSG_NOSIGNAL: a daemon that refuses us closes at once; a write
+	 * after that must fail with EPIPE, not kill us with SIGPIPE before we
+	 * read why */
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0 || send(fd, "\n", 1, MSG_NOSIGNAL) < 0) {
+		if (errno != EPIPE && errno != ECONNRESET) {
+			err = -errno;
+			close(fd);
+			return err;
+		}
 	}
 	*ret_status = 0;
 	while ((k = read(fd, buf, sizeof(buf))) > 0) {

@@ -71,12 +71,10 @@ static int load_dir(struct shk_loader *ld, const char *dir)
 	return err;
 }
 
-#define DEFAULT_POLICY_DIR "/etc/shrike/policies"
-
 int policy_defaults(char **paths)
 {
-	if (!access(DEFAULT_POLICY_DIR, R_OK)) {
-		paths[0] = (char *)DEFAULT_POLICY_DIR;
+	if (!access(SHK_DEFAULT_POLICY_DIR, R_OK)) {
+		paths[0] = (char *)SHK_DEFAULT_POLICY_DIR;
 		return 1;
 	}
 	/* a build tree that was not installed: rules first, then what to do */
@@ -85,7 +83,7 @@ int policy_defaults(char **paths)
 		paths[1] = (char *)SHRIKE_SOURCE_POLICIES;
 		return 2;
 	}
-	cli_err("no policy given and neither " DEFAULT_POLICY_DIR " nor the source tree's rules/ "
+	cli_err("no policy given and neither " SHK_DEFAULT_POLICY_DIR " nor the source tree's rules/ "
 		"and policies/ exist: use --policy FILE|DIR");
 	return -ENOENT;
 }

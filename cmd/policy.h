@@ -16,6 +16,8 @@
  * shk_ruleset_free) and the error count in *ret_errors; NULL only when
  * nothing could be compiled at all (out of memory).
  */
+#define SHK_DEFAULT_POLICY_DIR "/etc/shrike/policies"
+
 /* The default policy paths when none are given: /etc/shrike/policies,
  * else the rules/ and policies/ of the source tree shrike was built from.
  * Fills paths (room for 2) and returns how many, or -ENOENT (reported). */

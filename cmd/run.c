@@ -25,7 +25,6 @@
 #include "syscalls.h"
 
 #define MAX_POLICIES 64
-#define DEFAULT_POLICY_DIR "/etc/shrike/policies"
 
 /* Syscalls the process table needs whatever the rules say. */
 static const char *const state_syscalls[] = {
@@ -68,7 +67,7 @@ static void run_usage(FILE *f)
 		"\n"
 		"options:\n"
 		"  --policy PATH       a rule/policy file, or a directory of *.yaml files;\n"
-		"                      repeatable, loaded in order (default: " DEFAULT_POLICY_DIR ",\n"
+		"                      repeatable, loaded in order (default: " SHK_DEFAULT_POLICY_DIR ",\n"
 		"                      else shrike's own rules/ and policies/: reverse\n"
 		"                      shells and miners killed, everything else audited)\n"
 		"  --json              alerts as JSON lines in Falco's schema\n"
@@ -423,7 +422,9 @@ static int select_syscalls(struct run *r, size_t *ret_blind)
  * every rule that has an enforce action. */
 static void mark_urgent(struct run *r)
 {
-	bool procs = false;
+	struct shk_evtset urgent = { 0 };
+	int execve = shk_syscall_nr("execve");
+	bool all = false;
 
 	for (uint32_t i = 0; i < r->rs->nrules; i++) {
 		const struct shk_rule_plan *p = shk_plan_for(r->plan, i);
@@ -434,13 +435,15 @@ static void mark_urgent(struct run *r)
 			enforce |= p->v[k].mode == SHK_MODE_ENFORCE;
 		if (!enforce)
 			continue;
-		procs |= rule->all_evtypes || shk_evtset_has(&rule->evtypes, (unsigned)shk_syscall_nr("execve")) ||
-			 shk_evtset_has(&rule->evtypes, SHK_EVT_PROCEXIT);
-		for (unsigned nr = 0; nr < SHK_SYSCALL_MAX; nr++)
-			if (rule->all_evtypes || shk_evtset_has(&rule->evtypes, nr))
-				shk_sensor_urgent_nr(r->ses.sensor, (int)nr);
+		all |= rule->all_evtypes;
+		for (size_t w = 0; w < sizeof(urgent.w) / sizeof(urgent.w[0]); w++)
+			urgent.w[w] |= rule->evtypes.w[w];
 	}
-	shk_sensor_urgent_proc(r->ses.sensor, procs);
+	for (unsigned nr = 0; nr < SHK_SYSCALL_MAX; nr++)
+		if (all || shk_evtset_has(&urgent, nr))
+			shk_sensor_urgent_nr(r->ses.sensor, (int)nr);
+	shk_sensor_urgent_proc(r->ses.sensor, all || (execve >= 0 && shk_evtset_has(&urgent, (unsigned)execve)) ||
+						     shk_evtset_has(&urgent, SHK_EVT_PROCEXIT));
 }
 
 /* The response plan: actions per rule with their modes; errors stop the

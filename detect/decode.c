@@ -137,17 +137,3 @@ int shk_decode(const void *data, size_t size, struct shk_event *ev)
 		return -EBADMSG;
 	}
 }
-
-const char *shk_decode_strerror(int err)
-{
-	switch (err) {
-	case 0:
-		return "ok";
-	case -EPROTO:
-		return "ABI version mismatch";
-	case -EBADMSG:
-		return "malformed record";
-	default:
-		return "decode error";
-	}
-}

@@ -16,7 +16,4 @@
  */
 int shk_decode(const void *data, size_t size, struct shk_event *ev);
 
-/* Short reason for the last kind of failure, for counters and logs. */
-const char *shk_decode_strerror(int err);
-
 #endif

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* FNV-1a over bytes: the one string hash of the rule engine's tables. */
+/* FNV-1a over bytes: the loader's and compiler's name tables. (String
+ * sets in rule_compile.c use their own word-at-a-time hash.) */
 #ifndef SHRIKE_HASH_H
 #define SHRIKE_HASH_H
 

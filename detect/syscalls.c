@@ -115,8 +115,3 @@ int shk_syscall_nr(const char *name)
 
 	return nr == __NR_SCMP_ERROR || nr < 0 ? -ENOENT : nr;
 }
-
-char *shk_syscall_name_any(int nr)
-{
-	return seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
-}

@@ -59,7 +59,5 @@ const struct shk_sys_desc *shk_syscall_by_name(const char *name);
 const struct shk_sys_desc *shk_syscall_by_nr(int nr);
 /* Native number of a syscall name, or -ENOENT (libseccomp). */
 int shk_syscall_nr(const char *name);
-/* Name of any native syscall number (libseccomp), or NULL. Caller frees. */
-char *shk_syscall_name_any(int nr);
 
 #endif

@@ -117,6 +117,13 @@ const char *shrike_json_str(const cJSON *o, const char *key)
 	return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+const cJSON *shrike_response0(const cJSON *alert)
+{
+	const cJSON *r = alert ? cJSON_GetObjectItemCaseSensitive(alert, "response") : NULL;
+
+	return cJSON_IsArray(r) ? cJSON_GetArrayItem(r, 0) : NULL;
+}
+
 const cJSON *shrike_run_find(const struct shrike_run *r, const char *rule, const char *field,
 			     const char *needle)
 {

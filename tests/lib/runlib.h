@@ -30,6 +30,8 @@ void shrike_run_free(struct shrike_run *r);
 const cJSON *shrike_run_find(const struct shrike_run *r, const char *rule, const char *field,
 			     const char *needle);
 const char *shrike_json_str(const cJSON *o, const char *key);
+/* The first entry of an alert's response list, or NULL. */
+const cJSON *shrike_response0(const cJSON *alert);
 
 /* A loopback "attacker" listener in a thread: accepts, tells the shell to
  * exit, drains, closes. Returns its port. */

@@ -67,8 +67,8 @@ static void as_nobody(const char *sock, char *out, size_t outsz)
 			dprintf(pfd[1], "connect failed: %s", strerror(errno));
 			_exit(0);
 		}
-		if (write(fd, "status\n", 7) < 0) {
-			/* the daemon may already have hung up */
+		if (send(fd, "status\n", 7, MSG_NOSIGNAL) < 0) {
+			/* the daemon may already have hung up: read why */
 		}
 		while ((k = read(fd, buf, sizeof(buf))) > 0)
 			if (write(pfd[1], buf, (size_t)k) < 0)

@@ -24,13 +24,6 @@
 static char *dir;
 static int port;
 
-static const cJSON *response0(const cJSON *alert)
-{
-	const cJSON *r = alert ? cJSON_GetObjectItemCaseSensitive(alert, "response") : NULL;
-
-	return cJSON_IsArray(r) ? cJSON_GetArrayItem(r, 0) : NULL;
-}
-
 /* A long-running "miner" (a renamed sleep); returns its pid. */
 static pid_t start_miner(void)
 {
@@ -92,7 +85,7 @@ static void test_enforce_kills_shells_and_miners(void **state)
 	for (int i = 0; i < run.nalerts; i++) {
 		const char *tags = cJSON_PrintUnformatted(cJSON_GetObjectItem(run.alerts[i], "tags"));
 
-		r = response0(run.alerts[i]);
+		r = shrike_response0(run.alerts[i]);
 		if (tags && strstr(tags, "reverse_shell") && r) {
 			const char *o = shrike_json_str(r, "outcome"), *e = shrike_json_str(r, "error");
 
@@ -115,7 +108,7 @@ static void test_enforce_kills_shells_and_miners(void **state)
 	assert_int_equal(other, 0);
 
 	a = shrike_run_find(&run, "Crypto miner started", "proc.name", "xmrig");
-	r = response0(a);
+	r = shrike_response0(a);
 	assert_non_null(r);
 	assert_string_equal(shrike_json_str(r, "outcome"), "done");
 	assert_true(killed);
@@ -139,12 +132,12 @@ static void test_dry_run_only_reports(void **state)
 	shrike_run_stop(&run);
 
 	a = shrike_run_find(&run, "Reverse shell", "proc.cmdline", "bash -i");
-	r = response0(a);
+	r = shrike_response0(a);
 	assert_non_null(r);
 	assert_string_equal(shrike_json_str(r, "mode"), "audit");
 	assert_string_equal(shrike_json_str(r, "outcome"), "would");
 	a = shrike_run_find(&run, "Crypto miner started", "proc.name", "xmrig");
-	r = response0(a);
+	r = shrike_response0(a);
 	assert_non_null(r);
 	assert_string_equal(shrike_json_str(r, "outcome"), "would");
 	assert_false(killed);

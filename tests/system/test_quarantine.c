@@ -22,33 +22,15 @@
 #include <cmocka.h>
 
 #include "runlib.h"
+#include "cgroup.h"
 #include "testlib.h"
 
 static char *dir;
-static char cg[1200], parent[600], victim[1100], statedir[1100], policy[1100];
-
-static int cgroup2_mount(char *out, size_t outsz)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[1024];
-
-	while (f && fgets(line, sizeof(line), f)) {
-		char mnt[512];
-
-		if (strstr(line, " - cgroup2 ") && sscanf(line, "%*s %*s %*s %*s %511s", mnt) == 1) {
-			snprintf(out, outsz, "%s", mnt);
-			fclose(f);
-			return 0;
-		}
-	}
-	if (f)
-		fclose(f);
-	return -ENOENT;
-}
+static char cg[4400], parent[4200], victim[1100], statedir[1100], policy[1100];
 
 static int frozen(void)
 {
-	char path[1300], *s;
+	char path[4500], *s;
 	int v = -1;
 
 	snprintf(path, sizeof(path), "%s/cgroup.events", cg);
@@ -93,10 +75,12 @@ static int run_cmd(char *out, size_t outsz, const char *fmt, ...)
 
 static int setup(void **state)
 {
-	char cg2[512], id[65], cmd[2200];
+	struct shk_cgroup_mounts m;
+	char id[65], cmd[2200];
+	const char *cg2 = m.v2;
 
 	dir = test_tmpdir();
-	if (cgroup2_mount(cg2, sizeof(cg2)))
+	if (shk_cgroup_mounts_discover(SHK_CGROUP_MOUNTINFO, &m) < 0 || !m.v2[0])
 		return -1;
 	for (int i = 0; i < 64; i++)
 		id[i] = "0123456789abcdef"[(unsigned)(rand() ^ getpid() ^ i * 7) % 16];
@@ -118,7 +102,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char path[1300];
+	char path[4500];
 
 	snprintf(path, sizeof(path), "%s/cgroup.freeze", cg);
 	test_write_file(path, "0");
@@ -142,7 +126,7 @@ static void test_survives_sigkill_and_releases(void **state)
 	shrike_run_start(&run, dir, args);
 	v = fork();
 	if (v == 0) {
-		char procs[1300], pid[32];
+		char procs[4500], pid[32];
 
 		snprintf(procs, sizeof(procs), "%s/cgroup.procs", cg);
 		snprintf(pid, sizeof(pid), "%d", (int)getpid());

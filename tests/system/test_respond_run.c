@@ -129,13 +129,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static const cJSON *response0(const cJSON *alert)
-{
-	const cJSON *r = cJSON_GetObjectItemCaseSensitive(alert, "response");
-
-	return cJSON_IsArray(r) ? cJSON_GetArrayItem(r, 0) : NULL;
-}
-
 static void test_enforce_kills_the_tree(void **state)
 {
 	const char *args[] = { "--policy", policy, NULL };
@@ -153,7 +146,7 @@ static void test_enforce_kills_the_tree(void **state)
 
 	a = shrike_run_find(&run, "Forker started", "proc.cmdline", marker);
 	assert_non_null(a);
-	r = response0(a);
+	r = shrike_response0(a);
 	assert_non_null(r);
 	assert_string_equal(shrike_json_str(r, "action"), "kill");
 	assert_string_equal(shrike_json_str(r, "scope"), "process_tree");
@@ -185,7 +178,7 @@ static void test_dry_run_touches_nothing(void **state)
 
 	a = shrike_run_find(&run, "Forker started", "proc.cmdline", marker);
 	assert_non_null(a);
-	r = response0(a);
+	r = shrike_response0(a);
 	assert_non_null(r);
 	assert_string_equal(shrike_json_str(r, "mode"), "audit");
 	assert_string_equal(shrike_json_str(r, "outcome"), "would");
@@ -211,7 +204,7 @@ static void test_protected_process_is_refused(void **state)
 
 	a = shrike_run_find(&run, "Protected started", NULL, NULL);
 	assert_non_null(a);
-	r = response0(a);
+	r = shrike_response0(a);
 	assert_non_null(r);
 	assert_string_equal(shrike_json_str(r, "outcome"), "refused");
 	assert_non_null(strstr(shrike_json_str(r, "error") ?: "", "protect"));
@@ -243,7 +236,7 @@ static void test_exec_gets_alert_and_env(void **state)
 
 	a = shrike_run_find(&run, "Exec marker started", NULL, NULL);
 	assert_non_null(a);
-	r = response0(a);
+	r = shrike_response0(a);
 	assert_non_null(r);
 	assert_string_equal(shrike_json_str(r, "action"), "exec");
 	assert_string_equal(shrike_json_str(r, "outcome"), "done");

@@ -30,6 +30,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "cgroup.h"
 #include "testlib.h"
 
 #define MAX_EVENTS 200000
@@ -258,7 +259,7 @@ static void do_memfd(void)
 	_exit(91);
 }
 
-static char cgroup_procs[1100];
+static char cgroup_procs[4500];
 
 static void do_cgroup(void)
 {
@@ -329,32 +330,11 @@ static void do_exit(void)
 	_exit(7);
 }
 
-/* Find the v2 hierarchy in mountinfo; never assume where it is mounted. */
-static int cgroup2_mount(char *out, size_t outsz)
-{
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[1024];
-
-	if (!f)
-		return -errno;
-	while (fgets(line, sizeof(line), f)) {
-		char mnt[512], *dash = strstr(line, " - cgroup2 ");
-
-		if (!dash)
-			continue;
-		if (sscanf(line, "%*s %*s %*s %*s %511s", mnt) == 1) {
-			snprintf(out, outsz, "%s", mnt);
-			fclose(f);
-			return 0;
-		}
-	}
-	fclose(f);
-	return -ENOENT;
-}
-
 static int group_setup(void **state)
 {
-	char path[512], cg2[512], cgdir[1024];
+	struct shk_cgroup_mounts mounts;
+	char path[512], cgdir[4400];
+	const char *cg2;
 	int errfd, lsock;
 	struct stat st;
 	pid_t acceptor;
@@ -365,8 +345,9 @@ static int group_setup(void **state)
 	snprintf(path, sizeof(path), "%s/sub/rel-target", T.dir);
 	test_write_file(path, "x");
 
-	if (cgroup2_mount(cg2, sizeof(cg2)))
+	if (shk_cgroup_mounts_discover(SHK_CGROUP_MOUNTINFO, &mounts) < 0 || !mounts.v2[0])
 		die("no cgroup2 mount in /proc/self/mountinfo");
+	cg2 = mounts.v2;
 	snprintf(T.cgroup_rel, sizeof(T.cgroup_rel), "/shrike-test-%d", (int)getpid());
 	snprintf(cgdir, sizeof(cgdir), "%s%s", cg2, T.cgroup_rel);
 	if (mkdir(cgdir, 0755) && errno != EEXIST)
