@@ -159,6 +159,8 @@ struct {
 	__type(value, struct shk_task);
 } enter_ctx SEC(".maps");
 
+#include "kpolicy.bpf.h"
+
 /* ---------------------------------------------------------------------- */
 
 struct rec {
@@ -962,6 +964,153 @@ static __always_inline void inode_times(struct inode *ino, __u64 *ctime, __u64 *
 	}
 }
 
+/* ---------------------------------------------------------------------- */
+/* kernel policy, signal backend (kpolicy.bpf.h) */
+
+#define SIGKILL 9
+#define FMODE_READ 0x1
+#define FMODE_WRITE 0x2
+
+/* A match was found: report it in the record being built (rec_attach). */
+static __always_inline void kp_verdict(struct rec *r, __u32 kv_off, __u8 backend)
+{
+	struct kp_facts *f = kp_facts_get();
+	struct shk_kverdict *kv = (struct shk_kverdict *)&r->buf[kv_off & 1023];
+
+	if (!f)
+		return;
+	kv->rule = f->v_rule;
+	kv->gen = f->v_gen;
+	kv->action = f->v_enforce ? SHK_KV_KILLED : SHK_KV_WOULD;
+	kv->backend = backend;
+	r->s->flags |= SHK_F_VERDICT;
+	COUNT(kp_verdicts);
+}
+
+/* The address of a string the record holds, or 0. */
+static __always_inline __u64 rec_str_addr(struct rec *r, int slot)
+{
+	struct shk_str *s = rec_slot(r, slot);
+
+	return s->len ? as_scalar(&r->buf[s->off & EV_MASK]) : 0;
+}
+
+/* exec: the new image is in place but has not run an instruction; a
+ * SIGKILL now kills it before it does. */
+__noinline int shk_kp_exec(__u64 task, __u32 exe_flags, __u32 std)
+{
+	struct kp_facts *f = kp_facts_get();
+	__u64 fields;
+	struct rec r;
+
+	if (!f || !task || rec_attach(&r, __builtin_offsetof(struct shk_exec, str)))
+		return 0;
+	fields = kp_fields(f, SHK_KP_EXEC);
+	if (!fields)
+		return 0;
+	kp_put_proc(f, fields, (struct task_struct *)task);
+	if (fields & (1ull << SHK_KF_EXEPATH))
+		kp_put_str(f, SHK_KF_EXEPATH, (const void *)rec_str_addr(&r, SHK_EXEC_EXE));
+	kp_put_num(f, SHK_KF_STDIN_TYPE, std & 0xff);
+	kp_put_num(f, SHK_KF_STDOUT_TYPE, (std >> 8) & 0xff);
+	kp_put_num(f, SHK_KF_STDERR_TYPE, (std >> 16) & 0xff);
+	kp_put_num(f, SHK_KF_EXE_MEMFD, !!(exe_flags & SHK_EXE_MEMFD));
+	kp_put_num(f, SHK_KF_EXE_UPPER, !!(exe_flags & SHK_EXE_UPPER_LAYER));
+	if (!shk_kp_eval(SHK_KP_EXEC, fields))
+		return 0;
+	if (f->v_enforce)
+		bpf_send_signal(SIGKILL);
+	kp_verdict(&r, __builtin_offsetof(struct shk_exec, kv), SHK_KB_SIGNAL);
+	return 1;
+}
+
+/* open, at exit on success: the path is the kernel's, resolved from the
+ * new file (symlinks, "..", relative and dirfd paths are all resolved);
+ * the task is killed before the call returns to it, so it never reads a
+ * byte. (The lsm backend refuses the open itself.) */
+__noinline int shk_kp_open(__u64 task, __u64 file)
+{
+	struct kp_facts *f = kp_facts_get();
+	struct file *fp = (struct file *)file;
+	__u32 leaf, dir, path_len;
+	__u64 fields, path;
+	struct rec r;
+
+	if (!f || !task || !file || rec_attach(&r, __builtin_offsetof(struct shk_syscall, str)))
+		return 0;
+	fields = kp_fields(f, SHK_KP_OPEN);
+	if (!fields)
+		return 0;
+	path = rec_str_addr(&r, SHK_SYS_PATH);
+	path_len = rec_slot(&r, SHK_SYS_PATH)->len;
+	kp_put_proc(f, fields, (struct task_struct *)task);
+	if (fields & ((1ull << SHK_KF_FD_NAME) | (1ull << SHK_KF_FD_DIR)))
+		kp_put_str(f, SHK_KF_FD_NAME, (const void *)path);
+	if (fields & ((1ull << SHK_KF_FD_FILENAME) | (1ull << SHK_KF_FD_DIR))) {
+		leaf = BPF_CORE_READ(fp, f_path.dentry, d_name.len);
+		kp_put_str(f, SHK_KF_FD_FILENAME, BPF_CORE_READ(fp, f_path.dentry, d_name.name));
+		/* the directory: the path up to its last '/', or "/" */
+		kp_put_str(f, SHK_KF_FD_DIR, (const void *)path);
+		dir = path_len > leaf + 1 ? path_len - leaf - 1 : 1;
+		if (dir < SHK_KP_STR_MAX)
+			f->s[SHK_KF_FD_DIR].s[dir & 255] = '\0';
+	}
+	{
+		__u32 mode = BPF_CORE_READ(fp, f_mode);
+
+		kp_put_num(f, SHK_KF_OPEN_READ, !!(mode & FMODE_READ));
+		kp_put_num(f, SHK_KF_OPEN_WRITE, !!(mode & FMODE_WRITE));
+	}
+	if (!shk_kp_eval(SHK_KP_OPEN, fields))
+		return 0;
+	if (f->v_enforce)
+		bpf_send_signal(SIGKILL);
+	kp_verdict(&r, __builtin_offsetof(struct shk_syscall, kv), SHK_KB_SIGNAL);
+	return 1;
+}
+
+/* A verdict left by an earlier program for this call (entry check, cgroup
+ * or lsm denial), moved into the exit record. */
+__noinline int shk_kp_unstash(__u32 tid)
+{
+	struct shk_kverdict *v = bpf_map_lookup_elem(&kp_stash, &tid);
+	struct rec r;
+
+	if (!v || rec_attach(&r, __builtin_offsetof(struct shk_syscall, str)))
+		return 0;
+	*(struct shk_kverdict *)&r.buf[__builtin_offsetof(struct shk_syscall, kv)] = *v;
+	r.s->flags |= SHK_F_VERDICT;
+	bpf_map_delete_elem(&kp_stash, &tid);
+	return 1;
+}
+
+/* ptrace, module load, bpf(), mount, setuid family, links: at entry. The
+ * verdict waits in kp_stash for the call's exit record. */
+__noinline int shk_kp_entry(__u64 task, __u32 cls, __u32 tid)
+{
+	struct kp_facts *f = kp_facts_get();
+	struct shk_kverdict v = {};
+	__u64 fields;
+
+	if (!f || !task)
+		return 0;
+	fields = kp_fields(f, cls);
+	if (!fields)
+		return 0;
+	kp_put_proc(f, fields, (struct task_struct *)task);
+	if (!shk_kp_eval(cls, fields))
+		return 0;
+	if (f->v_enforce)
+		bpf_send_signal(SIGKILL);
+	v.rule = f->v_rule;
+	v.gen = f->v_gen;
+	v.action = f->v_enforce ? SHK_KV_KILLED : SHK_KV_WOULD;
+	v.backend = SHK_KB_SIGNAL;
+	if (bpf_map_update_elem(&kp_stash, &tid, &v, BPF_ANY))
+		COUNT(kp_missed);
+	return 1;
+}
+
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(shk_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
@@ -1011,6 +1160,9 @@ int BPF_PROG(shk_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 	put_cgroup_path(&r, SHK_EXEC_CGROUP, task);
 	for (int i = 0; i < 3; i++)
 		e->std_type[i] = fd_type_of(task, i);
+	if (shk_kp_exec(as_scalar(task), e->exe_flags,
+			e->std_type[0] | e->std_type[1] << 8 | e->std_type[2] << 16))
+		r.urgent = true;
 	rec_submit(&r);
 	return 0;
 }
@@ -1082,12 +1234,16 @@ int BPF_PROG(shk_sys_enter, struct pt_regs *regs, long id)
 	struct shk_task t = {};
 	__u32 tid;
 
-	if (!in || !(in->flags & SHK_INTEREST_ENTER))
+	if (!in || !(in->flags & (SHK_INTEREST_ENTER | SHK_INTEREST_KP_ENTER)))
 		return 0;
 	task = bpf_get_current_task_btf();
 	if (task->tgid == shk_self_pid || is_compat(task))
 		return 0;
 	tid = task->pid;
+	if (in->flags & SHK_INTEREST_KP_ENTER && shk_kp_entry(as_scalar(task), in->kp_class, tid))
+		COUNT(kp_verdicts);
+	if (!(in->flags & SHK_INTEREST_ENTER))
+		return 0;
 	fill_task(&t, task);
 	bpf_map_update_elem(&enter_ctx, &tid, &t, BPF_ANY);
 	return 0;
@@ -1308,7 +1464,13 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 	sys_args(regs, e->args);
 	e->fd[0].fd = -1;
 	e->fd[1].fd = -1;
-	if (sys_capture(&r, e, kind))
-		rec_submit(&r);
+	if (!sys_capture(&r, e, kind))
+		return 0;
+	if (in->flags & SHK_INTEREST_KP_EXIT && ret >= 0 &&
+	    shk_kp_open(as_scalar(task), as_scalar(fd_file(task, (int)ret))))
+		r.urgent = true;
+	if (in->flags & (SHK_INTEREST_KP_ENTER | SHK_INTEREST_KP_STASH) && shk_kp_unstash(task->pid))
+		r.urgent = true;
+	rec_submit(&r);
 	return 0;
 }

@@ -19,7 +19,7 @@
 #include <linux/types.h>
 #endif
 
-#define SHK_ABI_VERSION 2 /* 2: shk_task.sid */
+#define SHK_ABI_VERSION 3 /* 2: shk_task.sid; 3: kernel verdicts */
 
 #define SHK_COMM_LEN 16
 /* Bounds on what the kernel side copies. Powers of two: BPF masks with them. */
@@ -44,6 +44,7 @@ enum shk_event_type {
 /* Header flags. */
 #define SHK_F_TRUNCATED (1u << 0) /* a string or path was cut at its bound */
 #define SHK_F_ENTER_CTX (1u << 1) /* task context captured at syscall entry */
+#define SHK_F_VERDICT (1u << 2)   /* the record carries a kernel policy verdict */
 
 struct shk_hdr {
 	__u16 type;    /* enum shk_event_type */
@@ -135,6 +136,34 @@ _Static_assert(sizeof(struct shk_fd) == 64, "shk_fd size");
 #define SHK_EXE_WRITABLE (1u << 2)    /* writable by the executing euid */
 #define SHK_EXE_LOWER_LAYER (1u << 3) /* on an overlayfs lower layer */
 
+/*
+ * A kernel policy verdict (section "kernel policy" below), carried by the
+ * record of the operation it is about: the exec record (signal backend), or
+ * the syscall record of the denied call (lsm and cgroup denials, which make
+ * the call fail with EPERM). Set only when hdr.flags has SHK_F_VERDICT.
+ */
+enum shk_kv_action {
+	SHK_KV_NONE = 0,
+	SHK_KV_DENIED = 1, /* the call failed with EPERM */
+	SHK_KV_KILLED = 2, /* SIGKILL sent in the kernel: the task never returns */
+	SHK_KV_WOULD = 3,  /* audit mode: matched, nothing done */
+};
+
+enum shk_kv_backend {
+	SHK_KB_NONE = 0,
+	SHK_KB_SIGNAL = 1, /* tracepoints + bpf_send_signal */
+	SHK_KB_LSM = 2,    /* BPF-LSM hooks */
+	SHK_KB_CGROUP = 3, /* cgroup connect/sendmsg programs */
+};
+
+struct shk_kverdict {
+	__u32 rule;    /* kernel rule number, 1-based (0: none) */
+	__u16 gen;     /* policy generation the number belongs to */
+	__u8 action;   /* enum shk_kv_action */
+	__u8 backend;  /* enum shk_kv_backend */
+};
+_Static_assert(sizeof(struct shk_kverdict) == 8, "shk_kverdict size");
+
 enum shk_exec_str {
 	SHK_EXEC_EXE = 0,  /* resolved absolute path of the image */
 	SHK_EXEC_FILENAME, /* the filename execve was given (bprm->filename) */
@@ -161,8 +190,9 @@ struct shk_exec {
 	__u8 _pad0;
 	struct shk_str str[SHK_EXEC_NSTR];
 	__u32 _pad1;
+	struct shk_kverdict kv;
 };
-_Static_assert(sizeof(struct shk_exec) == 224, "shk_exec size");
+_Static_assert(sizeof(struct shk_exec) == 232, "shk_exec size");
 
 #define SHK_FORK_THREAD (1u << 0) /* a new thread, not a new process */
 
@@ -212,8 +242,9 @@ struct shk_syscall {
 	__u32 kind;      /* enum shk_sys_kind: the argument layout */
 	struct shk_fd fd[SHK_SYS_NFD];
 	struct shk_str str[SHK_SYS_NSTR];
+	struct shk_kverdict kv;
 };
-_Static_assert(sizeof(struct shk_syscall) == 360, "shk_syscall size");
+_Static_assert(sizeof(struct shk_syscall) == 368, "shk_syscall size");
 
 /*
  * Argument layouts. Userspace maps syscall names to numbers with libseccomp
@@ -255,12 +286,16 @@ enum shk_sys_kind {
 #define SHK_INTEREST_ENTER (1u << 1) /* report the task as it was at entry */
 #define SHK_INTEREST_URGENT (1u << 2) /* wake the consumer at once (an enforce
 				       * action may depend on this record) */
+#define SHK_INTEREST_KP_ENTER (1u << 3) /* check kp_class at entry (signal backend) */
+#define SHK_INTEREST_KP_EXIT (1u << 4)  /* check kp_class at exit, on success */
+#define SHK_INTEREST_KP_STASH (1u << 5) /* attach a verdict left in kp_stash */
 #define SHK_SYSCALL_MAX 512
 
 struct shk_interest {
-	__u8 flags; /* SHK_INTEREST_* */
-	__u8 kind;  /* enum shk_sys_kind */
-	__u16 _pad0;
+	__u8 flags;    /* SHK_INTEREST_* */
+	__u8 kind;     /* enum shk_sys_kind */
+	__u8 kp_class; /* enum shk_kp_class, with SHK_INTEREST_KP_* */
+	__u8 _pad0;
 };
 _Static_assert(sizeof(struct shk_interest) == 4, "shk_interest size");
 
@@ -272,7 +307,8 @@ struct shk_counters {
 	__u64 truncated;  /* record emitted with a string cut at its bound */
 	__u64 enter_miss; /* enter context wanted at exit but not found */
 	__u64 compat;     /* 32-bit (ia32) syscalls, not decoded */
-	__u64 _reserved[2];
+	__u64 kp_missed;  /* a kernel verdict could not be enforced or reported */
+	__u64 kp_verdicts; /* kernel policy matches (deny, kill or would) */
 };
 _Static_assert(sizeof(struct shk_counters) == 64, "shk_counters size");
 
@@ -281,5 +317,134 @@ struct shk_config {
 	__u32 self_pid; /* shrike's own tgid: never reported */
 	__u32 _pad0;
 };
+
+/* ---------------------------------------------------------------------- */
+/*
+ * Kernel policy: the `deny` rules compiled to data (DESIGN.md section 3).
+ *
+ * Each rule becomes clauses (a DNF); each clause belongs to one operation
+ * class and is a conjunction of constraints on kernel-visible fields. For a
+ * class, the clauses are numbered 0..n-1 and every table answers "which
+ * clauses does this value satisfy" as a bitmap: a clause that does not
+ * constrain a field is set in all of that field's bitmaps. A BPF program
+ * fills the facts of the operation, looks each constrained field up once
+ * (string fields in an LPM trie, numbers in a hash, addresses in an LPM
+ * trie; a miss takes the field's "no match" bitmap), and ANDs the bitmaps:
+ * a bit left set is a matching clause. The cost depends on the number of
+ * fields in use, not on the number of rules, and adding a rule adds no code.
+ *
+ * String entries are exact ("value\0": the NUL is part of the prefix) or
+ * prefixes ("/etc/"): the trie's longest match decides every constraint of
+ * a clause on that field (the compiler evaluates each clause at each entry).
+ *
+ * Two slots hold two policies: userspace fills the inactive one, then flips
+ * kp_active, so a reload never leaves a window without rules.
+ */
+enum shk_kp_class {
+	SHK_KP_EXEC = 0,
+	SHK_KP_OPEN,
+	SHK_KP_CONNECT,
+	SHK_KP_PTRACE,
+	SHK_KP_MODULE,
+	SHK_KP_BPF,
+	SHK_KP_MOUNT,
+	SHK_KP_SETUID,
+	SHK_KP_LINK,
+	SHK_KP_NCLASS
+};
+
+enum shk_kp_field {
+	/* strings (LPM on bytes) */
+	SHK_KF_PROC_NAME = 0, /* comm after exec */
+	SHK_KF_PNAME,         /* parent's comm */
+	SHK_KF_ANAME2,        /* grandparent's comm (proc.aname[2]) */
+	SHK_KF_ANAME3,
+	SHK_KF_ANAME4,
+	SHK_KF_ANAME_ANY,     /* any of the four ancestors (proc.aname) */
+	SHK_KF_EXEPATH,       /* resolved path of the image */
+	SHK_KF_FD_NAME,       /* resolved path of the opened file */
+	SHK_KF_FD_DIR,
+	SHK_KF_FD_FILENAME,
+	SHK_KF_NSTR,
+	/* numbers (hash on (field, value)) */
+	SHK_KF_UID = SHK_KF_NSTR, /* effective uid */
+	SHK_KF_CONTAINER,     /* 0 on the host, 1 in a container */
+	SHK_KF_STDIN_TYPE,    /* enum shk_fd_type of fd 0 */
+	SHK_KF_STDOUT_TYPE,
+	SHK_KF_STDERR_TYPE,
+	SHK_KF_EXE_MEMFD,     /* 0/1 */
+	SHK_KF_EXE_UPPER,     /* 0/1 */
+	SHK_KF_OPEN_READ,     /* 0/1 */
+	SHK_KF_OPEN_WRITE,    /* 0/1 */
+	SHK_KF_RPORT,         /* remote port (connect) */
+	SHK_KF_NNUM_END,
+	/* addresses (LPM, IPv4 mapped into IPv6) */
+	SHK_KF_RADDR = SHK_KF_NNUM_END,
+	SHK_KF_NFIELDS
+};
+
+#define SHK_KP_WORDS 16 /* clause bitmap words: 1024 clauses per class */
+#define SHK_KP_MAX_CLAUSES (SHK_KP_WORDS * 64)
+#define SHK_KP_STR_HDR 3 /* slot, class, field */
+#define SHK_KP_STR_DATA 256 /* LPM data bytes (the kernel's limit) */
+#define SHK_KP_STR_MAX (SHK_KP_STR_DATA - SHK_KP_STR_HDR) /* incl. the NUL */
+#define SHK_KP_BASE_ALL SHK_KF_NFIELDS /* kp_base field index: clauses in use */
+
+struct shk_kp_bits {
+	__u64 w[SHK_KP_WORDS];
+};
+
+struct shk_kp_skey {
+	__u32 prefixlen; /* bits, from slot on */
+	__u8 slot;
+	__u8 cls;
+	__u8 field;
+	char s[SHK_KP_STR_MAX];
+};
+_Static_assert(sizeof(struct shk_kp_skey) == 4 + SHK_KP_STR_DATA, "shk_kp_skey size");
+
+struct shk_kp_nkey {
+	__u8 slot;
+	__u8 cls;
+	__u8 field;
+	__u8 _pad[5];
+	__u64 v;
+};
+_Static_assert(sizeof(struct shk_kp_nkey) == 16, "shk_kp_nkey size");
+
+struct shk_kp_akey {
+	__u32 prefixlen; /* bits, from slot on: 32 + the network's bits */
+	__u8 slot;
+	__u8 cls;
+	__u8 field;
+	__u8 _pad;
+	__u8 addr[16];   /* IPv6, or ::ffff:a.b.c.d */
+};
+_Static_assert(sizeof(struct shk_kp_akey) == 24, "shk_kp_akey size");
+
+struct shk_kp_clause {
+	__u32 rule;    /* kernel rule number, 1-based */
+	__u8 enforce;  /* 0: audit (report "would"), 1: enforce */
+	__u8 _pad[3];
+};
+
+struct shk_kp_class_conf {
+	__u64 fields;   /* bit per enum shk_kp_field some clause constrains */
+	__u32 nclauses; /* 0: nothing to check for this class */
+	__u32 nwords;   /* bitmap words in use */
+};
+
+struct shk_kp_conf {
+	struct shk_kp_class_conf cls[SHK_KP_NCLASS];
+	__u32 gen;        /* policy generation (shk_kverdict.gen) */
+	__u32 host_mntns; /* the host's mount namespace: SHK_KF_CONTAINER */
+};
+
+/* Map sizes: kp_str, kp_num and kp_addr entries (both slots together). */
+#define SHK_KP_STR_ENTRIES 16384
+#define SHK_KP_NUM_ENTRIES 65536
+#define SHK_KP_ADDR_ENTRIES 4096
+#define SHK_KP_BASE_ENTRIES (2 * SHK_KP_NCLASS * (SHK_KF_NFIELDS + 1))
+#define SHK_KP_CLAUSE_ENTRIES (2 * SHK_KP_NCLASS * SHK_KP_MAX_CLAUSES)
 
 #endif /* SHRIKE_ABI_H */

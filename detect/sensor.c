@@ -28,6 +28,9 @@ struct shk_sensor {
 	bool fast_reads;
 	const char *warning;
 	uint64_t received, malformed, abi_mismatch;
+	/* per syscall: flags and kernel policy class added to the interest */
+	uint8_t extra[SHK_SYSCALL_MAX];
+	uint8_t kp_class[SHK_SYSCALL_MAX];
 	struct shk_event ev; /* large: decoded in place, never on the stack */
 };
 
@@ -241,9 +244,10 @@ static int set_interest_flags(struct shk_sensor *s, const struct shk_sys_desc *d
 
 	if (nr < 0 || nr >= SHK_SYSCALL_MAX)
 		return -ENOENT; /* not a syscall on this architecture */
-	if (on) {
-		in.flags = d->interest | extra;
+	if (on || s->extra[nr]) {
+		in.flags = d->interest | extra | s->extra[nr];
 		in.kind = d->kind;
+		in.kp_class = s->kp_class[nr];
 	}
 	key = (uint32_t)nr;
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.interest), &key, &in, BPF_ANY))
@@ -260,7 +264,38 @@ int shk_sensor_urgent_nr(struct shk_sensor *s, int nr)
 {
 	const struct shk_sys_desc *d = shk_syscall_by_nr(nr);
 
-	return d ? set_interest_flags(s, d, true, SHK_INTEREST_URGENT) : -ENOENT;
+	if (!d || nr < 0 || nr >= SHK_SYSCALL_MAX)
+		return -ENOENT;
+	s->extra[nr] |= SHK_INTEREST_URGENT;
+	return set_interest_flags(s, d, true, 0);
+}
+
+int shk_sensor_kp_nr(struct shk_sensor *s, int nr, uint8_t flags, uint8_t cls)
+{
+	const struct shk_sys_desc *d = shk_syscall_by_nr(nr);
+
+	if (!d || nr < 0 || nr >= SHK_SYSCALL_MAX)
+		return -ENOENT;
+	s->extra[nr] = (uint8_t)((s->extra[nr] & ~(SHK_INTEREST_KP_ENTER | SHK_INTEREST_KP_EXIT |
+						   SHK_INTEREST_KP_STASH)) | flags);
+	s->kp_class[nr] = cls;
+	/* a kernel check always reports through the exit record */
+	return set_interest_flags(s, d, true, flags ? SHK_INTEREST_EXIT : 0);
+}
+
+int shk_sensor_kp_maps(const struct shk_sensor *s, struct shk_kp_maps *ret)
+{
+	ret->active = bpf_map__fd(s->skel->maps.kp_active);
+	ret->conf = bpf_map__fd(s->skel->maps.kp_conf);
+	ret->base = bpf_map__fd(s->skel->maps.kp_base);
+	ret->clause = bpf_map__fd(s->skel->maps.kp_clause);
+	ret->str = bpf_map__fd(s->skel->maps.kp_str);
+	ret->num = bpf_map__fd(s->skel->maps.kp_num);
+	ret->addr = bpf_map__fd(s->skel->maps.kp_addr);
+	ret->stash = bpf_map__fd(s->skel->maps.kp_stash);
+	ret->facts = bpf_map__fd(s->skel->maps.kp_facts);
+	ret->protect = bpf_map__fd(s->skel->maps.kp_protect);
+	return 0;
 }
 
 void shk_sensor_urgent_proc(struct shk_sensor *s, bool on)

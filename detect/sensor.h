@@ -60,6 +60,17 @@ int shk_sensor_want_nr(struct shk_sensor *s, int nr, bool on);
 int shk_sensor_urgent_nr(struct shk_sensor *s, int nr);
 /* The same for exec, fork and exit records. */
 void shk_sensor_urgent_proc(struct shk_sensor *s, bool on);
+/* Kernel policy (bpf/kpolicy.bpf.h): check class cls for syscall nr with
+ * SHK_INTEREST_KP_* flags (0 turns the check off); implies capturing it. */
+int shk_sensor_kp_nr(struct shk_sensor *s, int nr, uint8_t flags, uint8_t cls);
+
+/* The kernel policy maps, owned by the sensor object; other objects
+ * (enforce, lsm) reuse them. */
+struct shk_kp_maps {
+	int active, conf, base, clause, str, num, addr, stash, facts, protect;
+};
+int shk_sensor_kp_maps(const struct shk_sensor *s, struct shk_kp_maps *ret);
+
 /* Capture every syscall shrike knows. */
 int shk_sensor_want_all(struct shk_sensor *s);
 

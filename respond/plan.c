@@ -65,7 +65,7 @@ static void scope_list(unsigned mask, char *out, size_t outsz)
  * `{isolate: {scope: container, allow: [10.0.0.5/32]}}`, `{exec: "cmd"}`.
  * Returns 0, or -EINVAL with a located error in diags.
  */
-static int parse_action(const struct shk_action *a, bool strict, struct shk_planned *out,
+static int parse_action(const struct shk_action *a, struct shk_planned *out,
 			struct shk_diags *dg)
 {
 	const struct shk_ynode *v = a->value, *scope_node = NULL;
@@ -102,17 +102,9 @@ static int parse_action(const struct shk_action *a, bool strict, struct shk_plan
 				      "deny takes no argument (write it as a plain 'deny')");
 			return -EINVAL;
 		}
-		/* Kernel enforcement is not built yet: fall back to killing
-		 * the process, say so at load, refuse under --strict. */
-		if (strict) {
-			shk_diags_add(dg, SHK_DIAG_ERROR, &a->loc, NULL, 0,
-				      "deny cannot be enforced in the kernel yet and --strict forbids "
-				      "the fallback to kill: process");
-			return -EINVAL;
-		}
-		shk_diags_add(dg, SHK_DIAG_WARNING, &a->loc, NULL, 0,
-			      "deny is carried out as kill: process (userspace fallback) until "
-			      "kernel enforcement is available");
+		/* Until the kernel policy compiler (kpolicy.c) says the rule
+		 * compiles, a deny is carried out as a userspace kill; the
+		 * compiler reports a fallback, and refuses it under --strict. */
 		out->deny_fallback = true;
 		out->scope = SHK_SCOPE_NONE;
 		return 0;
@@ -309,7 +301,7 @@ struct shk_plan *shk_plan_build(const struct shk_ruleset *rs, const struct shk_p
 		enum shk_mode fmode = file_mode(ld, rule->loc.file);
 
 		for (uint32_t k = 0; def && k < def->nactions; k++) {
-			err = parse_action(&def->actions[k], opts->strict, &a, dg);
+			err = parse_action(&def->actions[k], &a, dg);
 			if (err == -ENOMEM)
 				goto oom;
 			if (err)
@@ -331,7 +323,7 @@ struct shk_plan *shk_plan_build(const struct shk_ruleset *rs, const struct shk_p
 				struct shk_diags quiet;
 
 				shk_diags_init(&quiet);
-				err = parse_action(&resp->actions[k], opts->strict, &a, &quiet);
+				err = parse_action(&resp->actions[k], &a, &quiet);
 				shk_diags_clear(&quiet);
 				if (err == -ENOMEM)
 					goto oom;
@@ -352,7 +344,7 @@ struct shk_plan *shk_plan_build(const struct shk_ruleset *rs, const struct shk_p
 	 * it matched a rule */
 	for (uint32_t r = 0; r < ld->nresponses; r++)
 		for (uint32_t k = 0; k < ld->responses[r]->nactions; k++) {
-			if (parse_action(&ld->responses[r]->actions[k], opts->strict, &a, dg) == -ENOMEM)
+			if (parse_action(&ld->responses[r]->actions[k], &a, dg) == -ENOMEM)
 				goto oom;
 			free(a.allow);
 		}

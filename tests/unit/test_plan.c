@@ -189,20 +189,23 @@ static void test_errors_are_located(void **state)
 		     "bad.yaml:7:");
 	expect_error(RULE("R", "  actions: [{deny: process}]\n"), false, "deny takes no argument",
 		     "bad.yaml:7:");
-	expect_error(RULE("R", "  actions: [deny]\n"), true, "--strict", "bad.yaml:7:");
 	expect_error(RULE("R", "") "- response: everything\n  match: {}\n  actions: [kill]\n", false,
 		     "empty match", "bad.yaml:7:");
 	expect_error(RULE("R", "  actions: [{isolate: {scope: container, allow: 10.0.0.1}}]\n"),
 		     false, "allow: a list of CIDRs", "bad.yaml:7:");
 }
 
-static void test_deny_falls_back_with_warning(void **state)
+static void test_deny_planned_as_fallback(void **state)
 {
+	/* the planner leaves the kernel/fallback decision (and its
+	 * diagnostics) to the kernel policy compiler: see test_kpolicy.c */
 	struct built b;
+	struct shk_plan_opts strict = { .strict = true };
 
-	build(&b, &defaults, "d.yaml", RULE("R", "  actions: [deny]\n"), NULL, NULL);
+	build(&b, &strict, "d.yaml", RULE("R", "  actions: [deny]\n"), NULL, NULL);
 	assert_int_equal(b.diags.nerrors, 0);
-	assert_non_null(strstr(diag(&b, SHK_DIAG_WARNING), "kill: process"));
+	assert_int_equal(b.diags.nwarnings, 0);
+	assert_int_equal(plan_of(&b, "R")->v[0].act, SHK_ACT_DENY);
 	assert_true(plan_of(&b, "R")->v[0].deny_fallback);
 	unbuild(&b);
 }
@@ -248,7 +251,7 @@ int main(void)
 		cmocka_unit_test(test_mode_precedence),
 		cmocka_unit_test(test_response_matching),
 		cmocka_unit_test(test_errors_are_located),
-		cmocka_unit_test(test_deny_falls_back_with_warning),
+		cmocka_unit_test(test_deny_planned_as_fallback),
 		cmocka_unit_test(test_protect_lists_collected),
 		cmocka_unit_test(test_rate_limits),
 	};
