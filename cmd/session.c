@@ -11,11 +11,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli.h"
 #include "loop.h"
 
 #define DRAIN_MS 10     /* the consumer drains at least this often */
 #define STATS_EVERY 100 /* ticks between drop checks (1 s) */
+#define SWEEP_EVERY 1000 /* ticks between container cache sweeps (10 s) */
 
 static int on_record(const struct shk_event *ev, void *ctx)
 {
@@ -54,6 +56,8 @@ static int on_tick(void *ctx)
 
 	if (err)
 		return err;
+	if (s->containers && (s->ticks + 1) % SWEEP_EVERY == 0)
+		shk_containers_sweep(s->containers);
 	if (++s->ticks % STATS_EVERY || shk_sensor_stats(s->sensor, &st))
 		return 0;
 	if (st.kernel.drops > s->last_drops)
@@ -76,6 +80,33 @@ static int64_t boot_to_real(void)
 	clock_gettime(CLOCK_BOOTTIME, &b);
 	clock_gettime(CLOCK_REALTIME, &r);
 	return ((int64_t)r.tv_sec - b.tv_sec) * 1000000000LL + (r.tv_nsec - b.tv_nsec);
+}
+
+/* The container cache, with the runtimes' state roots from
+ * $SHRIKE_CONTAINER_ROOTS ("containerd=DIR,crio=DIR,docker=DIR") over the
+ * defaults; entries are swept against the cgroup v2 mount. */
+static int containers_start(struct session *s)
+{
+	struct shk_containers_opts co = { 0 };
+	const char *spec = getenv("SHRIKE_CONTAINER_ROOTS"), *bad = NULL;
+	struct shk_cgroup_mounts m;
+
+	shk_ctr_roots_default(&co.roots);
+	if (spec && !(s->ctr_roots_spec = strdup(spec)))
+		return -ENOMEM;
+	if (shk_ctr_roots_parse(&co.roots, s->ctr_roots_spec, &bad)) {
+		cli_err("SHRIKE_CONTAINER_ROOTS: bad item '%s' (want containerd|crio|docker=/DIR, "
+			"comma separated)",
+			bad);
+		return -EINVAL;
+	}
+	if (!shk_cgroup_mounts_discover(NULL, &m) && m.v2[0])
+		co.cgroup_root = m.v2;
+	s->containers = shk_containers_new(&co);
+	if (!s->containers)
+		return -errno;
+	shk_proctable_set_containers(s->procs, s->containers);
+	return 0;
 }
 
 int session_start(struct session *s, const struct session_opts *o)
@@ -106,6 +137,12 @@ int session_start(struct session *s, const struct session_opts *o)
 	if (!s->procs || !s->users) {
 		cli_err("out of memory");
 		return -ENOMEM;
+	}
+	err = containers_start(s);
+	if (err) {
+		if (err != -EINVAL)
+			cli_err("cannot set up the container cache: %s", strerror(-err));
+		return err;
 	}
 	s->sensor = shk_sensor_new(&so, on_record, s, &msg);
 	if (!s->sensor) {
@@ -182,6 +219,18 @@ void session_summary(struct session *s, const char *extra)
 		(unsigned long long)st.kernel.drops, (unsigned long long)st.kernel.oversize,
 		(unsigned long long)st.kernel.truncated, (unsigned long long)st.malformed,
 		(unsigned long long)st.kernel.compat);
+	if (s->containers) {
+		struct shk_containers_stats cs;
+
+		shk_containers_stats(s->containers, &cs);
+		fprintf(stderr,
+			"shrike: containers: cgroups=%llu cached=%zu hits=%llu loaded=%llu "
+			"misses=%llu retries=%llu parse_errors=%llu evicted=%llu gone=%llu\n",
+			(unsigned long long)cs.lookups, cs.size, (unsigned long long)cs.hits,
+			(unsigned long long)cs.loads, (unsigned long long)cs.misses,
+			(unsigned long long)cs.retries, (unsigned long long)cs.parse_errors,
+			(unsigned long long)cs.evictions, (unsigned long long)cs.gone);
+	}
 }
 
 void session_stop(struct session *s)
@@ -190,5 +239,7 @@ void session_stop(struct session *s)
 	shk_sensor_free(s->sensor);
 	shk_proctable_free(s->procs);
 	shk_users_free(s->users);
+	shk_containers_free(s->containers);
+	free(s->ctr_roots_spec);
 	memset(s, 0, sizeof(*s));
 }

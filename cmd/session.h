@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "containers.h"
 #include "proctable.h"
 #include "sensor.h"
 #include "users.h"
@@ -34,6 +35,8 @@ struct session {
 	struct shk_sensor *sensor;
 	struct shk_proctable *procs;
 	struct shk_users *users;
+	struct shk_containers *containers; /* attached to procs */
+	char *ctr_roots_spec;		   /* $SHRIKE_CONTAINER_ROOTS, parsed in place */
 	struct loop *loop;
 	uint32_t own_mntns;      /* shrike's mount namespace inode */
 	int64_t boot_to_real_ns; /* CLOCK_BOOTTIME + this = epoch ns */

@@ -7,6 +7,7 @@
 #include "extract.h"
 
 #include <arpa/inet.h>
+#include <fnmatch.h>
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +22,8 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "container.h"
+#include "containers.h"
 #include "pathutil.h"
 #include "proctable.h"
 #include "render.h"
@@ -209,8 +212,10 @@ struct shk_evalctx_priv {
 	uint64_t num; /* events begun */
 	bool usable;  /* the event has what extraction reads */
 	unsigned evtype;
-	bool proc_done, parent_done, fd_done;
+	bool proc_done, parent_done, fd_done, ctr_done;
 	const struct shk_proc *proc;
+	const struct shk_container *ctr;
+	struct shk_container ctr_own; /* without a cache: identity only */
 	const struct shk_proc *parent;
 	struct fdview fd;
 	struct name_cache names;
@@ -271,8 +276,9 @@ void shk_evalctx_begin(struct shk_evalctx *ctx, const struct shk_event *ev)
 		p->epoch = 1;
 	}
 	p->nkmemo = 0;
-	p->proc_done = p->parent_done = p->fd_done = false;
+	p->proc_done = p->parent_done = p->fd_done = p->ctr_done = false;
 	p->proc = p->parent = NULL;
+	p->ctr = NULL;
 	p->used = 0;
 	p->num++;
 	p->usable = ev_usable(ev);
@@ -1652,6 +1658,213 @@ static bool fs_path(struct shk_evalctx *ctx, struct shk_value *v, enum shk_field
 	}
 }
 
+/* ---- containers and pods ------------------------------------------------ */
+
+static struct shk_containers *containers_of(const struct shk_evalctx *ctx)
+{
+	if (ctx->containers)
+		return ctx->containers;
+	return ctx->procs ? shk_proctable_containers(ctx->procs) : NULL;
+}
+
+/*
+ * The event's container, by cgroup id. Only an exec record's cgroup path
+ * is taken as the path of the event's cgroup: the table's path may be
+ * from before the process moved (cgroup.procs), while its id follows
+ * every event. For a cgroup not seen yet, the cache reads the process's
+ * /proc/<pid>/cgroup instead. Without a cache (tools, tests), the path is
+ * parsed per event and there is no metadata. Whatever cannot be told is
+ * the host, as in Falco.
+ */
+static const struct shk_container *self_container(struct shk_evalctx *ctx)
+{
+	struct shk_evalctx_priv *p = ctx->priv;
+	const struct shk_event *ev = ctx->ev;
+	const struct shk_strv *cg = &ev->str[SHK_EXEC_CGROUP];
+	struct shk_containers *cache = containers_of(ctx);
+	const struct shk_proc *pr;
+	const char *path = NULL;
+	uint64_t cgid;
+
+	if (p->ctr_done)
+		return p->ctr;
+	p->ctr_done = true;
+	pr = self_proc(ctx);
+	cgid = ev->task ? ev->task->cgroup_id : pr ? pr->cgroup_id : 0;
+	if (ev->type == SHK_EV_EXEC && cg->p && cg->len)
+		path = cg->p;
+	/* the table's path, when it is known to name this same cgroup (the
+	 * process may be gone: /proc/<pid>/cgroup then cannot tell) */
+	if (!path && pr && pr->cgroup.p && pr->cgroup_path_id && pr->cgroup_path_id == cgid)
+		path = pr->cgroup.p;
+	if (cache && cgid)
+		p->ctr = shk_containers_get(cache, cgid, path, (int)ev->hdr->pid, ev->hdr->ts_ns);
+	if (!p->ctr) {
+		if (!path && pr && pr->cgroup.p)
+			path = pr->cgroup.p;
+		shk_cgroup_ident_parse(path, &p->ctr_own.ident);
+		p->ctr_own.meta = NULL;
+		p->ctr = &p->ctr_own;
+	}
+	return p->ctr;
+}
+
+/* The mounts a container.mount* argument selects: [N] by index, [glob] by
+ * source path (container.mount.source: by destination). */
+static const struct shk_ctr_mount *mount_arg(const struct shk_ctr_meta *m,
+					     const struct shk_fieldref *ref)
+{
+	char pat[PATH_MAX];
+
+	if (ref->index >= 0)
+		return (uint32_t)ref->index < m->nmounts ? &m->mounts[ref->index] : NULL;
+	if (!ref->key || ref->key_len >= sizeof(pat))
+		return NULL;
+	memcpy(pat, ref->key, ref->key_len);
+	pat[ref->key_len] = '\0';
+	for (uint32_t i = 0; i < m->nmounts; i++) {
+		const char *s = ref->id == SHK_FIELD_CONTAINER_MOUNT_SOURCE ? m->mounts[i].dest
+									   : m->mounts[i].source;
+
+		if (s && !fnmatch(pat, s, 0))
+			return &m->mounts[i];
+	}
+	return NULL;
+}
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/* Falco's "source:dest:mode:rdwr:propagation". */
+static void mount_put(struct sb *b, const struct shk_ctr_mount *mt)
+{
+	const char *parts[] = { nz(mt->source), ":", nz(mt->dest), ":", nz(mt->mode), ":",
+				mt->rw ? "true" : "false", ":", nz(mt->propagation) };
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		sb_put(b, parts[i], strlen(parts[i]));
+}
+
+static bool mount_field(struct shk_evalctx *ctx, const struct shk_fieldref *ref,
+			const struct shk_ctr_meta *m, struct shk_value *v)
+{
+	const struct shk_ctr_mount *mt;
+	struct sb b;
+
+	if (ref->id == SHK_FIELD_CONTAINER_MOUNTS) {
+		if (!sb_start(ctx, &b, 64 * 1024))
+			return na(v);
+		for (uint32_t i = 0; i < m->nmounts; i++) {
+			if (i)
+				sb_put(&b, ",", 1);
+			mount_put(&b, &m->mounts[i]);
+		}
+		return sb_done(&b, v);
+	}
+	mt = mount_arg(m, ref);
+	if (!mt)
+		return na(v);
+	switch (ref->id) {
+	case SHK_FIELD_CONTAINER_MOUNT:
+		if (!sb_start(ctx, &b, 3 * PATH_MAX))
+			return na(v);
+		mount_put(&b, mt);
+		return sb_done(&b, v);
+	case SHK_FIELD_CONTAINER_MOUNT_SOURCE:
+		return mt->source ? vcopy(ctx, v, mt->source, strlen(mt->source)) : na(v);
+	case SHK_FIELD_CONTAINER_MOUNT_DEST:
+		return mt->dest ? vcopy(ctx, v, mt->dest, strlen(mt->dest)) : na(v);
+	case SHK_FIELD_CONTAINER_MOUNT_MODE:
+		return vcopy(ctx, v, nz(mt->mode), strlen(nz(mt->mode)));
+	case SHK_FIELD_CONTAINER_MOUNT_RDWR:
+		return vcstr(v, mt->rw ? "true" : "false");
+	default: /* propagation */
+		return vcopy(ctx, v, nz(mt->propagation), strlen(nz(mt->propagation)));
+	}
+}
+
+/* A metadata string, copied: the cache may drop the entry before the
+ * alert that shows it is written. */
+static bool vmeta(struct shk_evalctx *ctx, struct shk_value *v, const char *s)
+{
+	return s ? vcopy(ctx, v, s, strlen(s)) : na(v);
+}
+
+static bool container_field(struct shk_evalctx *ctx, const struct shk_fieldref *ref,
+			    struct shk_value *v)
+{
+	const struct shk_container *k = self_container(ctx);
+	const struct shk_cgroup_ident *id = &k->ident;
+	const struct shk_ctr_meta *m = k->meta;
+	bool host = id->runtime == SHK_CTR_HOST;
+	uint64_t now;
+
+	/* Falco's values outside containers: "host" for the ids and the
+	 * name, <NA> for the rest */
+	if (host)
+		return ref->id == SHK_FIELD_CONTAINER_ID || ref->id == SHK_FIELD_CONTAINER_FULL_ID ||
+		       ref->id == SHK_FIELD_CONTAINER_NAME
+			       ? vcstr(v, "host")
+			       : na(v);
+	switch (ref->id) {
+	case SHK_FIELD_CONTAINER_ID:
+		return vcopy(ctx, v, id->short_id, strlen(id->short_id));
+	case SHK_FIELD_CONTAINER_FULL_ID:
+		return vcopy(ctx, v, id->id, strlen(id->id));
+	case SHK_FIELD_CONTAINER_TYPE:
+		return vcstr(v, shk_ctr_runtime_name(m ? m->type : id->runtime));
+	case SHK_FIELD_K8S_POD_UID:
+	case SHK_FIELD_K8S_POD_ID: /* Falco's older name for the uid */
+		if (m && m->pod_uid)
+			return vmeta(ctx, v, m->pod_uid);
+		return id->pod_uid[0] ? vcopy(ctx, v, id->pod_uid, strlen(id->pod_uid)) : na(v);
+	default:
+		break;
+	}
+	if (!m)
+		return na(v);
+	switch (ref->id) {
+	case SHK_FIELD_CONTAINER_NAME:
+		return vmeta(ctx, v, m->name);
+	case SHK_FIELD_CONTAINER_IMAGE:
+		return vmeta(ctx, v, m->image);
+	case SHK_FIELD_CONTAINER_IMAGE_REPOSITORY:
+		return vmeta(ctx, v, m->image_repo);
+	case SHK_FIELD_CONTAINER_IMAGE_TAG:
+		return vmeta(ctx, v, m->image_tag);
+	case SHK_FIELD_CONTAINER_IMAGE_DIGEST:
+		return vmeta(ctx, v, m->image_digest);
+	case SHK_FIELD_CONTAINER_IMAGE_ID:
+		return vmeta(ctx, v, m->image_id);
+	case SHK_FIELD_CONTAINER_IP:
+		return vmeta(ctx, v, m->ip);
+	case SHK_FIELD_CONTAINER_PRIVILEGED:
+		return m->privileged_known ? vbool(v, m->privileged) : na(v);
+	case SHK_FIELD_CONTAINER_START_TS:
+		return m->start_ts > 0 ? vu64(v, (uint64_t)m->start_ts) : na(v);
+	case SHK_FIELD_CONTAINER_DURATION:
+		now = to_real(ctx, ctx->ev->hdr->ts_ns);
+		return m->start_ts > 0 && now >= (uint64_t)m->start_ts
+			       ? vu64(v, now - (uint64_t)m->start_ts)
+			       : na(v);
+	case SHK_FIELD_K8S_POD_NAME:
+		return vmeta(ctx, v, m->pod_name);
+	case SHK_FIELD_K8S_NS_NAME:
+		return vmeta(ctx, v, m->pod_ns);
+	case SHK_FIELD_K8S_POD_FULL_SANDBOX_ID:
+		return vmeta(ctx, v, m->sandbox_id);
+	case SHK_FIELD_K8S_POD_SANDBOX_ID:
+		/* 12 characters, as container.id */
+		return m->sandbox_id ? vcopy(ctx, v, m->sandbox_id,
+					     strnlen(m->sandbox_id, SHK_CTR_SHORT_LEN))
+				     : na(v);
+	default:
+		return mount_field(ctx, ref, m, v);
+	}
+}
+
 static bool extract_raw(struct shk_evalctx *ctx, const struct shk_fieldref *ref,
 			struct shk_value *v)
 {
@@ -1886,7 +2099,7 @@ static bool extract_raw(struct shk_evalctx *ctx, const struct shk_fieldref *ref,
 	case SHK_FIELD_FD_CONTAINERNAME:
 		if (!fd_name(ctx, &c))
 			return na(v);
-		return vfmt(ctx, v, "host:%s", c.str.s);
+		return vfmt(ctx, v, "%s:%s", self_container(ctx)->ident.short_id, c.str.s);
 	case SHK_FIELD_FD_NAMERAW:
 		f = fdv(ctx);
 		if (f->raw.p)
@@ -1897,7 +2110,7 @@ static bool extract_raw(struct shk_evalctx *ctx, const struct shk_fieldref *ref,
 	case SHK_FIELD_FD_CONTAINERDIRECTORY:
 		if (!fd_directory(ctx, &c))
 			return na(v);
-		return vfmt(ctx, v, "host:%s", c.str.s);
+		return vfmt(ctx, v, "%s:%s", self_container(ctx)->ident.short_id, c.str.s);
 	case SHK_FIELD_FD_FILENAME:
 		return fd_filename(ctx, v);
 	case SHK_FIELD_FD_NUM:
@@ -1993,11 +2206,33 @@ static bool extract_raw(struct shk_evalctx *ctx, const struct shk_fieldref *ref,
 	case SHK_FIELD_FS_PATH_TARGETRAW:
 		return fs_path(ctx, v, ref->id);
 
-	/* containers: Falco's values outside containers, until shrike
-	 * resolves container metadata */
+	case SHK_FIELD_CONTAINER_DURATION:
+	case SHK_FIELD_CONTAINER_FULL_ID:
 	case SHK_FIELD_CONTAINER_ID:
+	case SHK_FIELD_CONTAINER_IMAGE:
+	case SHK_FIELD_CONTAINER_IMAGE_DIGEST:
+	case SHK_FIELD_CONTAINER_IMAGE_ID:
+	case SHK_FIELD_CONTAINER_IMAGE_REPOSITORY:
+	case SHK_FIELD_CONTAINER_IMAGE_TAG:
+	case SHK_FIELD_CONTAINER_IP:
+	case SHK_FIELD_CONTAINER_MOUNT:
+	case SHK_FIELD_CONTAINER_MOUNT_DEST:
+	case SHK_FIELD_CONTAINER_MOUNT_MODE:
+	case SHK_FIELD_CONTAINER_MOUNT_PROPAGATION:
+	case SHK_FIELD_CONTAINER_MOUNT_RDWR:
+	case SHK_FIELD_CONTAINER_MOUNT_SOURCE:
+	case SHK_FIELD_CONTAINER_MOUNTS:
 	case SHK_FIELD_CONTAINER_NAME:
-		return vcstr(v, "host");
+	case SHK_FIELD_CONTAINER_PRIVILEGED:
+	case SHK_FIELD_CONTAINER_START_TS:
+	case SHK_FIELD_CONTAINER_TYPE:
+	case SHK_FIELD_K8S_NS_NAME:
+	case SHK_FIELD_K8S_POD_FULL_SANDBOX_ID:
+	case SHK_FIELD_K8S_POD_ID:
+	case SHK_FIELD_K8S_POD_NAME:
+	case SHK_FIELD_K8S_POD_SANDBOX_ID:
+	case SHK_FIELD_K8S_POD_UID:
+		return container_field(ctx, ref, v);
 
 	default:
 		/* the rest (vm sizes, process groups, session ids, service

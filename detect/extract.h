@@ -32,8 +32,12 @@
  *   - which end of a socket is the client: connect's local end, the
  *     remote end for bind/listen/accept, else the end with the higher port;
  *   - fd.*ip.name never resolves DNS: it is the address as text;
- *   - container.* and k8s.* have Falco's host values (container.id and
- *     container.name are "host", the others <NA>);
+ *   - container.* and k8s.* come from the event's cgroup (containers.h):
+ *     identity from its path, the rest from the runtime's state files;
+ *     outside containers they have Falco's host values (container.id,
+ *     container.full_id and container.name are "host", the others <NA>),
+ *     and a container whose metadata is not known (yet) has its ids,
+ *     type and pod uid, the rest <NA>;
  *   - what the sensors do not report is <NA>: session and process group
  *     (proc.sid, proc.sname, proc.vpgid*), names of fds 0-2
  *     (proc.std*.name), memory and thread counts, service names
@@ -54,6 +58,7 @@
 #include "event.h"
 #pragma GCC diagnostic pop
 
+struct shk_containers;
 struct shk_proctable;
 struct shk_users;
 struct shk_proc;
@@ -105,6 +110,9 @@ struct shk_evalctx {
 	const struct shk_event *ev;
 	struct shk_proctable *procs; /* NULL: process fields from the record only */
 	struct shk_users *users;     /* NULL: user and group names are <NA> */
+	/* NULL: the cache attached to procs (shk_proctable_set_containers()),
+	 * else container identity from the cgroup path only, no metadata */
+	struct shk_containers *containers;
 	const char *hostname;	     /* evt.hostname and the alert's "hostname" */
 	/* User names are looked up in <proc_root>/<pid>/root (NULL: "/proc"),
 	 * or in host_root (NULL: "/") for processes in host_mntns (0: never). */

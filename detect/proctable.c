@@ -38,6 +38,7 @@ struct shk_proctable {
 	uint32_t fresh;
 	uint64_t tick_ns; /* procfs start-time granularity */
 	uint64_t evictions, misses, stale;
+	struct shk_containers *containers; /* borrowed */
 };
 
 static uint32_t hash_tgid(const struct shk_proctable *pt, int tgid)
@@ -471,6 +472,8 @@ static int apply_exec(struct shk_proctable *pt, const struct shk_event *ev,
 	if (!err)
 		err = cg->p ? str_set_strv(&np.cgroup, cg)
 			    : s ? str_copy(&np.cgroup, &s->p.cgroup) : 0;
+	if (cg->p)
+		np.cgroup_path_id = ev->task->cgroup_id;
 	if (err) {
 		proc_free_strings(&np);
 		return err;
@@ -743,4 +746,14 @@ void shk_proctable_stats(const struct shk_proctable *pt,
 	ret->evictions = pt->evictions;
 	ret->misses = pt->misses;
 	ret->stale = pt->stale;
+}
+
+void shk_proctable_set_containers(struct shk_proctable *pt, struct shk_containers *c)
+{
+	pt->containers = c;
+}
+
+struct shk_containers *shk_proctable_containers(const struct shk_proctable *pt)
+{
+	return pt->containers;
 }

@@ -58,6 +58,7 @@ struct shk_proc {
 	uint64_t exe_ino;
 	uint64_t exe_ctime_ns, exe_mtime_ns;
 	uint64_t cgroup_id;
+	uint64_t cgroup_path_id; /* the cgroup id `cgroup` names (0: unknown) */
 	uint32_t uid, gid, euid, egid, loginuid;
 	uint32_t tty;
 	uint32_t sid;  /* session id (session leader's tgid) */
@@ -114,5 +115,14 @@ int shk_proctable_apply(struct shk_proctable *pt, const struct shk_event *ev);
 
 void shk_proctable_stats(const struct shk_proctable *pt,
 			 struct shk_proctable_stats *ret);
+
+/*
+ * The container cache (containers.h) that goes with this table's
+ * processes, borrowed: the session that owns both attaches it, and field
+ * extraction over this table finds it here when its context names none.
+ */
+struct shk_containers;
+void shk_proctable_set_containers(struct shk_proctable *pt, struct shk_containers *c);
+struct shk_containers *shk_proctable_containers(const struct shk_proctable *pt);
 
 #endif /* SHRIKE_PROCTABLE_H */

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "container.h"
 #include "freeze.h"
 #include "isolate.h"
 #include "kill.h"
@@ -62,49 +63,45 @@ static uint64_t boottime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Runtime naming of container cgroups: docker-<id>.scope, /docker/<id>,
- * cri-containerd-<id>.scope, crio-<id>.scope, libpod-<id>.scope, and
- * kubepods .../pod<uid>/<id>. Host processes are never "a container":
- * freezing a login session's cgroup by mistake is what this prevents. */
+/* Runtime naming of container cgroups, every layout detect/container.h
+ * knows. Host processes are never "a container": freezing a login
+ * session's cgroup by mistake is what this prevents. */
 bool shk_cgroup_is_container(const char *path)
 {
-	static const char *const prefixes[] = { "docker-", "cri-containerd-", "crio-", "libpod-" };
-	const char *leaf = strrchr(path, '/');
-	size_t hex = 0;
+	struct shk_cgroup_ident id;
 
-	leaf = leaf ? leaf + 1 : path;
-	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
-		size_t n = strlen(prefixes[i]);
-
-		if (!strncmp(leaf, prefixes[i], n)) {
-			leaf += n;
-			break;
-		}
-	}
-	while (leaf[hex] && ((leaf[hex] >= '0' && leaf[hex] <= '9') || (leaf[hex] >= 'a' && leaf[hex] <= 'f')))
-		hex++;
-	return hex == 64 && (!leaf[hex] || !strcmp(leaf + hex, ".scope"));
+	return shk_cgroup_ident_parse(path, &id);
 }
 
-/* The pod cgroup is the container's parent when that is a kubepods pod
- * directory (pod<uid> or ...-pod<uid>.slice). */
-int shk_cgroup_pod_of(const char *path, char *ret, size_t size)
+static int cgroup_prefix(const char *path, size_t n, char *ret, size_t size)
 {
-	const char *slash = strrchr(path, '/'), *leaf;
-	size_t n;
-
-	if (!shk_cgroup_is_container(path) || !slash || slash == path || !strstr(path, "kubepods"))
-		return -ENOENT;
-	n = (size_t)(slash - path);
-	for (leaf = slash - 1; leaf > path && *leaf != '/'; leaf--)
-		;
-	if (!strstr(leaf, "pod"))
-		return -ENOENT;
 	if (n + 1 > size)
 		return -ENAMETOOLONG;
 	memcpy(ret, path, n);
 	ret[n] = '\0';
 	return 0;
+}
+
+/* The container's own cgroup: path up to the container's component (a
+ * process may sit in a sub-cgroup of it, as systemd in a container). */
+int shk_cgroup_container_of(const char *path, char *ret, size_t size)
+{
+	struct shk_cgroup_ident id;
+
+	if (!shk_cgroup_ident_parse(path, &id))
+		return -ENOENT;
+	return cgroup_prefix(path, id.ctr_len, ret, size);
+}
+
+/* The pod-level cgroup of a Kubernetes container (pod<uid> or
+ * ...-pod<uid>.slice), which holds every container of the pod. */
+int shk_cgroup_pod_of(const char *path, char *ret, size_t size)
+{
+	struct shk_cgroup_ident id;
+
+	if (!shk_cgroup_ident_parse(path, &id) || !id.pod_len)
+		return -ENOENT;
+	return cgroup_prefix(path, id.pod_len, ret, size);
 }
 
 static void outf(char *dst, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -134,8 +131,10 @@ static int scope_cgroup(struct shk_executor *x, const struct job *j, enum shk_sc
 			outf(out->error, "not in a Kubernetes pod (cgroup %s)", j->t.cgroup);
 			return -EPERM;
 		}
-	} else {
-		snprintf(rel, sizeof(rel), "%s", j->t.cgroup);
+	} else if (shk_cgroup_container_of(j->t.cgroup, rel, sizeof(rel))) {
+		out->kind = SHK_OUT_FAILED;
+		outf(out->error, "cgroup path too long");
+		return -ENAMETOOLONG;
 	}
 	if (shk_cgroup_join(x->mounts.v2, rel, abs, size) < 0) {
 		out->kind = SHK_OUT_FAILED;

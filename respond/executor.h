@@ -82,9 +82,12 @@ int shk_executor_submit(struct shk_executor *x, const struct shk_rule *rule,
 void shk_executor_stats(struct shk_executor *x, struct shk_executor_stats *ret);
 const char *shk_outcome_name(enum shk_outcome_kind k);
 
-/* Whether a v2 cgroup path is a container's (runtime naming), and the
- * pod-level cgroup for a Kubernetes one; exposed for tests. */
+/* Whether a v2 cgroup path is a container's (runtime naming,
+ * detect/container.h); the container's own cgroup (the path may be below
+ * it) and the pod-level cgroup of a Kubernetes one, as paths into ret
+ * (size bytes): 0, -ENOENT or -ENAMETOOLONG. Exposed for tests. */
 bool shk_cgroup_is_container(const char *path);
+int shk_cgroup_container_of(const char *path, char *ret, size_t size);
 int shk_cgroup_pod_of(const char *path, char *ret, size_t size);
 
 #endif
