@@ -11,6 +11,12 @@ int cmd_rules(int argc, char **argv);
 int cmd_fields(int argc, char **argv);
 int cmd_quarantine(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+
+struct shk_conf;
+/* The config (default path optional, --config's required) plus -o
+ * overrides; prints every diagnostic; NULL on errors. */
+struct shk_conf *config_from_cli(const char *path, char *const *sets, int nsets);
 
 /* One-line error on stderr, prefixed "shrike: ". */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -24,6 +24,7 @@ static void usage(FILE *f)
 		"  fields     list the fields rules can use\n"
 		"  quarantine list|release  the quarantines in force; release them\n"
 		"  status     the running daemon's state (control socket)\n"
+		"  config check  validate the config file without starting\n"
 		"  version    print the version\n"
 		"  help       print this help\n"
 		"\n"
@@ -87,6 +88,8 @@ int main(int argc, char **argv)
 		return cmd_quarantine(argc - 1, argv + 1);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(cmd, "config"))
+		return cmd_config(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (see 'shrike --help')", cmd);
 	return EXIT_USAGE;
 }

@@ -17,6 +17,9 @@
 #include "extract.h"
 #include "jsonw.h"
 #include "output.h"
+#include "outputs.h"
+#include "config.h"
+#include "metrics.h"
 #include "plan.h"
 #include "isolate.h"
 #include "qstate.h"
@@ -55,6 +58,16 @@ struct run {
 	struct shk_strbuf line;
 	uint64_t alerts, suppressed;
 	FILE *out;
+	/* config, outputs and metrics (see config.h, outputs.h, metrics.h) */
+	struct shk_conf *cfg;
+	const char *config_path;
+	char *sets[64]; /* -o KEY=VALUE, applied over the config file */
+	int nsets;
+	struct shk_sinks *sinks;
+	struct shk_run_metrics *m;
+	struct shk_metrics_src msrc;
+	struct shk_metrics_server *metrics;
+	uint64_t last_snap_ns;
 };
 
 static void run_usage(FILE *f)
@@ -78,9 +91,12 @@ static void run_usage(FILE *f)
 		"  --state-dir DIR     where quarantines are recorded (default /var/lib/shrike)\n"
 		"  --control PATH      the root-only control socket for 'shrike status' and\n"
 		"                      'shrike quarantine' (default " SHK_CONTROL_PATH ")\n"
-		"  -o KEY=VALUE        rule_matching=first|all (default first),\n"
+		"  --config PATH       the config file (default " SHK_CONFIG_PATH ", optional;\n"
+		"                      then its config.d/ *.yaml; see shrike config check)\n"
+		"  -o KEY=VALUE        override a config key (dotted: metrics.address=...):\n"
+		"                      rule_matching=first|all (default first),\n"
 		"                      priority=LEVEL (minimum priority to report, default debug),\n"
-		"                      json_output=true|false\n"
+		"                      json_output=true|false, ...\n"
 		"  --ringbuf-mb N      kernel ring buffer size in MiB (default 8)\n"
 		"  -v, --verbose       show libbpf and verifier messages\n"
 		"  -h, --help          this help\n"
@@ -90,18 +106,69 @@ static void run_usage(FILE *f)
 		"SIGTERM; a summary of events, alerts and drops is printed on exit.\n");
 }
 
-/* An alert with actions: its text waits for the executor's outcomes. */
+/* An alert with actions: it waits for the executor's outcomes. */
 struct pending {
 	struct run *r;
-	char *text; /* the alert, JSON object or text line */
+	const struct shk_rule *rule;
+	char *json; /* the alert object, when an output wants JSON */
+	char *line; /* the alert line */
 };
 
-static void emit(struct run *r, const char *s)
+/* Every alert goes to the outputs once its response outcomes are known;
+ * an output that cannot take it counts the drop. */
+static void deliver(struct run *r, int priority, const char *rule, const char *line,
+		    const char *text, const char *json, const char *response)
 {
-	pthread_mutex_lock(&r->out_mu);
-	fputs(s, r->out);
-	fputc('\n', r->out);
-	pthread_mutex_unlock(&r->out_mu);
+	struct shk_alert_msg m = {
+		.priority = priority, .rule = rule, .output = line,
+		.text = text, .json = json, .response = response,
+	};
+
+	shk_sinks_send(r->sinks, &m);
+}
+
+/* A ready-made alert (JSON with --json, else a line) for every output. */
+static void __attribute__((unused)) emit(struct run *r, const char *s)
+{
+	deliver(r, SHK_PRIO_WARNING, "shrike", s, r->json ? NULL : s, r->json ? s : NULL, NULL);
+}
+
+/* "kill:process_tree=done; exec=failed why" */
+static void response_text(struct shk_strbuf *b, const struct shk_outcome *out, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		char item[600];
+		int k = snprintf(item, sizeof(item), "%s%s%s%s=%s%s%s", i ? "; " : "",
+				 shk_act_name(out[i].action->act), out[i].action->scope ? ":" : "",
+				 out[i].action->scope ? shk_scope_name(out[i].action->scope) : "",
+				 shk_outcome_name(out[i].kind), out[i].error[0] ? " " : "",
+				 out[i].error);
+
+		shk_strbuf_put(b, item, k > 0 && (size_t)k < sizeof(item) ? (size_t)k : 0);
+	}
+}
+
+/* "response":[{action, scope, target, mode, outcome, error, latency_us, from}] */
+static void response_json(struct jw *w, const struct shk_outcome *out, uint32_t n)
+{
+	jw_key(w, "response");
+	jw_arr_begin(w);
+	for (uint32_t i = 0; i < n; i++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "action", shk_act_name(out[i].action->act));
+		jw_kstr(w, "scope", shk_scope_name(out[i].action->scope));
+		jw_kstr(w, "target", out[i].target);
+		jw_kstr(w, "mode", out[i].action->mode == SHK_MODE_ENFORCE ? "enforce" : "audit");
+		jw_kstr(w, "outcome", shk_outcome_name(out[i].kind));
+		if (out[i].error[0])
+			jw_kstr(w, "error", out[i].error);
+		else
+			jw_key(w, "error"), jw_null(w);
+		jw_kuint(w, "latency_us", out[i].latency_us);
+		jw_kstr(w, "from", out[i].action->from);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
 }
 
 /* Executor thread: the actions are done, the alert can tell the truth. */
@@ -109,58 +176,48 @@ static void on_done(void *data, const struct shk_outcome *out, uint32_t n, void 
 {
 	struct pending *p = data;
 	struct run *r = p->r;
+	struct shk_strbuf resp = { 0 }, text = { 0 };
+	char *json = NULL;
 	struct jw w;
 
+	for (uint32_t i = 0; i < n; i++)
+		shk_ctr_inc(&r->m->actions[out[i].action->act][out[i].kind & 3]
+					   [out[i].action->mode == SHK_MODE_ENFORCE]);
+	response_text(&resp, out, n);
+	shk_strbuf_put(&text, p->line, strlen(p->line));
+	if (n) {
+		shk_strbuf_put(&text, " | response: ", 13);
+		shk_strbuf_put(&text, resp.buf, resp.len);
+	}
 	jw_init(&w);
-	if (r->json) {
-		size_t len = strlen(p->text);
+	if (p->json) {
+		size_t len = strlen(p->json);
 
 		/* the alert object, reopened to append "response" */
-		if (len && p->text[len - 1] == '}')
-			p->text[len - 1] = '\0';
-		jw_key(&w, "response");
-		jw_arr_begin(&w);
-		for (uint32_t i = 0; i < n; i++) {
-			jw_obj_begin(&w);
-			jw_kstr(&w, "action", shk_act_name(out[i].action->act));
-			jw_kstr(&w, "scope", shk_scope_name(out[i].action->scope));
-			jw_kstr(&w, "target", out[i].target);
-			jw_kstr(&w, "mode", out[i].action->mode == SHK_MODE_ENFORCE ? "enforce" : "audit");
-			jw_kstr(&w, "outcome", shk_outcome_name(out[i].kind));
-			if (out[i].error[0])
-				jw_kstr(&w, "error", out[i].error);
-			else
-				jw_key(&w, "error"), jw_null(&w);
-			jw_kuint(&w, "latency_us", out[i].latency_us);
-			jw_kstr(&w, "from", out[i].action->from);
-			jw_obj_end(&w);
-		}
-		jw_arr_end(&w);
-		pthread_mutex_lock(&r->out_mu);
-		fprintf(r->out, "%s,%s}\n", p->text, jw_cstr(&w));
-		pthread_mutex_unlock(&r->out_mu);
-	} else {
-		struct shk_strbuf b = { 0 };
-
-		shk_strbuf_put(&b, p->text, strlen(p->text));
-		for (uint32_t i = 0; i < n; i++) {
-			char item[600];
-			int k = snprintf(item, sizeof(item), "%s %s%s%s=%s%s%s", i ? ";" : " | response:",
-					 shk_act_name(out[i].action->act),
-					 out[i].action->scope ? ":" : "",
-					 out[i].action->scope ? shk_scope_name(out[i].action->scope) : "",
-					 shk_outcome_name(out[i].kind), out[i].error[0] ? " " : "",
-					 out[i].error);
-
-			shk_strbuf_put(&b, item, k > 0 && (size_t)k < sizeof(item) ? (size_t)k : 0);
-		}
-		emit(r, b.buf ? b.buf : "");
-		shk_strbuf_free(&b);
+		if (len && p->json[len - 1] == '}')
+			p->json[len - 1] = '\0';
+		response_json(&w, out, n);
+		if (asprintf(&json, "%s,%s}", p->json, jw_cstr(&w)) < 0)
+			json = NULL; /* the JSON outputs count a drop for "" below */
 	}
+	deliver(r, (int)p->rule->priority, p->rule->name, p->line, text.buf ? text.buf : "",
+		json ? json : "", resp.buf);
 	jw_free(&w);
-	fflush(r->out);
-	free(p->text);
+	free(json);
+	shk_strbuf_free(&text);
+	shk_strbuf_free(&resp);
+	free(p->json);
+	free(p->line);
 	free(p);
+}
+
+static void pending_free(struct pending *p)
+{
+	if (p) {
+		free(p->json);
+		free(p->line);
+		free(p);
+	}
 }
 
 static int on_match(const struct shk_rule *rule, struct shk_evalctx *ctx, void *data)
@@ -168,57 +225,120 @@ static int on_match(const struct shk_rule *rule, struct shk_evalctx *ctx, void *
 	struct run *r = data;
 	const struct shk_output *o = shk_outputs_get(r->outs, rule->id);
 	const struct shk_rule_plan *plan = shk_plan_for(r->plan, rule->id);
-	const char *text;
+	const char *json = NULL, *line;
 
 	if ((int)rule->priority > r->min_priority) {
 		r->suppressed++;
+		shk_ctr_inc(&r->m->below_priority);
 		return 0;
 	}
 	r->alerts++;
-	if (r->json) {
+	shk_ctr_inc(&r->m->alerts);
+	if (rule->id < r->m->rules_n)
+		shk_ctr_inc(&r->m->matches[rule->id]);
+	if (shk_sinks_need_json(r->sinks)) {
 		jw_reset(&r->w);
+		/* leaves the alert line in r->line */
 		shk_alert_json(&r->w, &r->line, rule, o, ctx, NULL);
-		text = jw_cstr(&r->w);
+		json = jw_cstr(&r->w);
 	} else {
 		shk_alert_line(&r->line, rule, o, ctx);
-		text = r->line.buf ? r->line.buf : "";
 	}
+	line = r->line.buf ? r->line.buf : "";
 	if (plan && plan->n && r->exec) {
 		const struct shk_event *ev = ctx->ev;
 		const struct shk_proc *p = shk_proctable_get(r->ses.procs, (int)ev->hdr->pid);
 		struct shk_target t = { .pid = (int)ev->hdr->pid };
-		struct pending *pd = malloc(sizeof(*pd));
+		struct pending *pd = calloc(1, sizeof(*pd));
 
 		t.start_ns = ev->task ? ev->task->start_ns : p ? p->start_ns : 0;
 		if (p && p->cgroup.p)
 			snprintf(t.cgroup, sizeof(t.cgroup), "%s", p->cgroup.p);
-		if (pd && (pd->text = strdup(text))) {
+		if (pd && (pd->line = strdup(line)) && (!json || (pd->json = strdup(json)))) {
 			pd->r = r;
-			t.alert = pd->text; /* JSON or text line, freed after done */
+			pd->rule = rule;
+			t.alert = pd->json ? pd->json : pd->line; /* freed after done */
 			t.priority = shk_priority_name(rule->priority);
 			if (!shk_executor_submit(r->exec, rule, plan, &t, ev->hdr->ts_ns, pd))
-				return 0; /* the executor emits the alert */
+				return 0; /* on_done delivers the alert */
 			r->queue_full++;
-			free(pd->text);
+			shk_ctr_inc(&r->m->action_queue_full);
 		}
-		free(pd);
+		pending_free(pd);
 		/* fall through: the alert is not lost, only its actions */
 	}
-	emit(r, text);
+	deliver(r, (int)rule->priority, rule->name, line, line, json, NULL);
 	return 0;
+}
+
+/* The sensors' figures for the metrics listener, published by the only
+ * thread that may read them. */
+static void publish_stats(struct run *r)
+{
+	struct shk_sensor_stats st = { 0 };
+	struct shk_proctable_stats ps = { 0 };
+
+	if (shk_sensor_stats(r->ses.sensor, &st))
+		return;
+	shk_proctable_stats(r->ses.procs, &ps);
+	atomic_store_explicit(&r->m->received, st.received, memory_order_relaxed);
+	atomic_store_explicit(&r->m->drops, st.kernel.drops, memory_order_relaxed);
+	atomic_store_explicit(&r->m->oversize, st.kernel.oversize, memory_order_relaxed);
+	atomic_store_explicit(&r->m->truncated, st.kernel.truncated, memory_order_relaxed);
+	atomic_store_explicit(&r->m->malformed, st.malformed, memory_order_relaxed);
+	atomic_store_explicit(&r->m->compat, st.kernel.compat, memory_order_relaxed);
+	atomic_store_explicit(&r->m->kp_verdicts, st.kernel.kp_verdicts, memory_order_relaxed);
+	atomic_store_explicit(&r->m->kp_missed, st.kernel.kp_missed, memory_order_relaxed);
+	atomic_store_explicit(&r->m->procs, ps.size, memory_order_relaxed);
 }
 
 static int on_event(const struct shk_event *ev, void *data)
 {
 	struct run *r = data;
+	unsigned t;
 	int n;
 
 	r->ctx.ev = ev;
 	n = shk_eval_event(r->rs, &r->ctx, r->matching, on_match, r);
+	t = shk_evalctx_evtype(&r->ctx);
+	if (t < SHK_EVTYPE_MAX)
+		shk_ctr_inc(&r->m->events[t]);
+	if (ev->hdr->ts_ns - r->last_snap_ns >= 250000000ull) {
+		r->last_snap_ns = ev->hdr->ts_ns;
+		publish_stats(r);
+	}
 	return n < 0 ? n : 0;
 }
 
 /* ------------------------------------------------------------ control */
+
+/* Each output's counters and health (ok, slow, failing) for shrike status. */
+static void outputs_json(struct run *r, struct jw *w)
+{
+	struct shk_sink_stats st;
+
+	jw_key(w, "outputs");
+	jw_arr_begin(w);
+	for (uint32_t i = 0; !shk_sinks_stats(r->sinks, i, &st); i++) {
+		jw_obj_begin(w);
+		jw_kstr(w, "name", st.name);
+		jw_kstr(w, "type", st.kind);
+		jw_kstr(w, "health", shk_sink_health_name(st.health));
+		jw_kuint(w, "queue_depth", st.depth);
+		jw_kuint(w, "queue_capacity", st.capacity);
+		jw_kuint(w, "sent", st.sent);
+		jw_kuint(w, "dropped", st.dropped);
+		jw_kuint(w, "failed", st.failed);
+		jw_kuint(w, "retries", st.retries);
+		jw_kuint(w, "restarts", st.restarts);
+		jw_kuint(w, "last_latency_us", st.last_latency_us);
+		jw_kuint(w, "max_latency_us", st.max_latency_us);
+		if (st.last_error[0])
+			jw_kstr(w, "last_error", st.last_error);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
 
 static void status_json(struct run *r, struct jw *w)
 {
@@ -264,6 +384,7 @@ static void status_json(struct run *r, struct jw *w)
 	jw_kuint(w, "actions_refused", xs.refused);
 	jw_kbool(w, "circuit_breaker_tripped", xs.breaker_tripped);
 	jw_obj_end(w);
+	outputs_json(r, w);
 	jw_key(w, "quarantines");
 	jw_arr_begin(w);
 	for (size_t i = 0; i < nq; i++) {
@@ -312,9 +433,12 @@ static void control_serve(struct run *r, int fd, const char *req)
 			dprintf(fd, "error: no quarantine %s (see shrike quarantine list)\n", req + 19);
 		shk_isolator_free(iso);
 		free(q);
+	} else if (!strcmp(req, "reopen")) {
+		shk_sinks_reopen(r->sinks); /* logrotate's postrotate */
+		dprintf(fd, "outputs reopened\n");
 	} else {
-		dprintf(fd, "error: unknown request '%.64s' (status, quarantine release ID|--all)\n",
-			req);
+		dprintf(fd, "error: unknown request '%.64s' (status, reopen, quarantine release "
+			"ID|--all)\n", req);
 	}
 	jw_free(&w);
 }
@@ -337,48 +461,102 @@ static int on_control(void *ctx)
 	}
 }
 
-static int parse_o(struct run *r, const char *kv)
+/* The config file, its drop-ins and -o overrides; --flags win over them. */
+static int apply_config(struct run *r, struct session_opts *so, char **policies, int *npolicies)
 {
-	const char *eq = strchr(kv, '=');
-	size_t klen = eq ? (size_t)(eq - kv) : 0;
-	const char *v = eq ? eq + 1 : NULL;
+	struct shk_conf *c = config_from_cli(r->config_path, r->sets, r->nsets);
 
-	if (!eq || !klen) {
-		cli_err("-o %s: expected KEY=VALUE", kv);
+	if (!c)
 		return -EINVAL;
-	}
-	if (klen == 13 && !strncmp(kv, "rule_matching", klen)) {
-		if (!strcmp(v, "first"))
-			r->matching = SHK_MATCH_FIRST;
-		else if (!strcmp(v, "all"))
-			r->matching = SHK_MATCH_ALL;
-		else {
-			cli_err("-o rule_matching=%s: expected first or all", v);
-			return -EINVAL;
-		}
-	} else if (klen == 8 && !strncmp(kv, "priority", klen)) {
-		int p = shk_priority_parse(v);
+	r->cfg = c;
+	if (c->rule_matching >= 0)
+		r->matching = c->rule_matching ? SHK_MATCH_ALL : SHK_MATCH_FIRST;
+	if (c->min_priority >= 0)
+		r->min_priority = c->min_priority;
+	if (c->json_output >= 0 && !r->json)
+		r->json = c->json_output;
+	if (!so->ringbuf_bytes && c->ringbuf_mb)
+		so->ringbuf_bytes = (size_t)c->ringbuf_mb << 20;
+	if (!r->state_dir)
+		r->state_dir = c->state_dir;
+	if (c->control_socket && !strcmp(r->control_path, SHK_CONTROL_PATH))
+		r->control_path = c->control_socket;
+	for (uint32_t i = 0; !*npolicies && i < c->npolicies && i < MAX_POLICIES; i++)
+		policies[i] = (char *)c->policies[i];
+	if (!*npolicies)
+		*npolicies = (int)(c->npolicies < MAX_POLICIES ? c->npolicies : MAX_POLICIES);
+	return 0;
+}
 
-		if (p < 0) {
-			cli_err("-o priority=%s: expected emergency, alert, critical, error, warning, "
-				"notice, informational or debug", v);
-			return -EINVAL;
+/* The configured outputs; without any, stdout in the format asked for. */
+static int start_outputs(struct run *r)
+{
+	struct shk_sink_opts def;
+	char err[512];
+
+	r->sinks = shk_sinks_new();
+	if (!r->sinks)
+		return -ENOMEM;
+	shk_sink_opts_init(&def, SHK_SINK_STDOUT);
+	def.fd = fileno(r->out);
+	def.json = r->json;
+	for (uint32_t i = 0; i <= r->cfg->noutputs; i++) {
+		struct shk_sink_opts o = i < r->cfg->noutputs ? r->cfg->outputs[i] : def;
+		int err_no;
+
+		if (i == r->cfg->noutputs && i)
+			break;
+		if (o.kind == SHK_SINK_STDOUT)
+			o.json |= r->json, o.fd = fileno(r->out);
+		err_no = shk_sinks_add(r->sinks, &o, err, sizeof(err));
+		if (err_no) {
+			cli_err("output %u (%s): %s", i + 1, shk_sink_kind_name(o.kind),
+				err[0] ? err : strerror(-err_no));
+			return err_no;
 		}
-		r->min_priority = p;
-	} else if (klen == 11 && !strncmp(kv, "json_output", klen)) {
-		if (!strcasecmp(v, "true"))
-			r->json = true;
-		else if (!strcasecmp(v, "false"))
-			r->json = false;
-		else {
-			cli_err("-o json_output=%s: expected true or false", v);
-			return -EINVAL;
-		}
-	} else {
-		cli_err("-o %.*s: unknown key (known: rule_matching, priority, json_output)", (int)klen, kv);
-		return -EINVAL;
 	}
 	return 0;
+}
+
+/* Stop the outputs after their bounded drain; what they lost, for the
+ * summary. */
+static void stop_outputs(struct run *r, uint64_t *ret_dropped, uint64_t *ret_failed)
+{
+	struct shk_sink_stats st;
+
+	*ret_dropped = *ret_failed = 0;
+	shk_sinks_stop(r->sinks);
+	for (uint32_t i = 0; !shk_sinks_stats(r->sinks, i, &st); i++) {
+		*ret_dropped += st.dropped;
+		*ret_failed += st.failed;
+		if (st.dropped || st.failed)
+			cli_warn("output %s (%s): %llu alerts dropped, %llu failed%s%s", st.name,
+				 st.kind, (unsigned long long)st.dropped,
+				 (unsigned long long)st.failed, st.last_error[0] ? ": " : "",
+				 st.last_error);
+	}
+	shk_sinks_free(r->sinks);
+	r->sinks = NULL;
+}
+
+static void start_metrics(struct run *r)
+{
+	char err[256];
+
+	r->msrc = (struct shk_metrics_src){
+		.m = r->m,
+		.rs = r->rs,
+		.sinks = r->sinks,
+		.exec = r->exec,
+		.state_dir = r->state_dir ? r->state_dir : SHK_STATE_DIR,
+	};
+	if (!r->cfg->metrics_enabled)
+		return;
+	r->metrics = shk_metrics_start(r->cfg->metrics_addr, &r->msrc, err, sizeof(err));
+	/* fail open: an agent that cannot export metrics still protects */
+	if (!r->metrics)
+		cli_warn("metrics: %s: no /metrics or /healthz (set metrics.address or "
+			 "metrics.enabled=false)", err);
 }
 
 /* Capture what the rules need plus what state needs; report rule event
@@ -450,7 +628,8 @@ static void mark_urgent(struct run *r)
  * start like rule errors do. Starts the executor when anything can act. */
 static int build_plan(struct run *r)
 {
-	struct shk_plan_opts po = { .dry_run = r->dry_run, .strict = r->strict };
+	struct shk_plan_opts po = { .dry_run = r->dry_run, .strict = r->strict,
+				    .default_mode = r->cfg->mode };
 	struct shk_executor_opts xo = { .done = on_done, .ctx = r };
 	struct shk_diags dg;
 	char buf[2048];
@@ -501,14 +680,16 @@ int cmd_run(int argc, char **argv)
 		{ "ringbuf-mb", required_argument, NULL, 'r' }, { "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },	    { "dry-run", no_argument, NULL, 'D' },
 		{ "strict", no_argument, NULL, 'S' },	    { "state-dir", required_argument, NULL, 'T' },
-		{ "control", required_argument, NULL, 'C' }, { 0 },
+		{ "control", required_argument, NULL, 'C' }, { "config", required_argument, NULL, 'c' },
+		{ 0 },
 	};
 	char *policies[MAX_POLICIES];
 	int npolicies = 0, c, ret = 1, err;
 	struct session_opts so = { 0 };
 	struct run *r = calloc(1, sizeof(*r));
 	size_t nerrors = 0, nblind = 0;
-	char what[128], extra[128];
+	char what[128], extra[192];
+	uint64_t out_dropped, out_failed;
 	char *end;
 	long v;
 
@@ -549,8 +730,14 @@ int cmd_run(int argc, char **argv)
 			r->control_path = optarg;
 			break;
 		case 'o':
-			if (parse_o(r, optarg))
+			if (r->nsets == (int)(sizeof(r->sets) / sizeof(r->sets[0]))) {
+				cli_err("-o: at most %d", r->nsets);
 				goto usage;
+			}
+			r->sets[r->nsets++] = optarg;
+			break;
+		case 'c':
+			r->config_path = optarg;
 			break;
 		case 'r':
 			errno = 0;
@@ -576,6 +763,8 @@ int cmd_run(int argc, char **argv)
 		cli_err("run: unexpected argument '%s'", argv[optind]);
 		goto usage;
 	}
+	if (apply_config(r, &so, policies, &npolicies))
+		goto usage;
 	if (!npolicies && (npolicies = policy_defaults(policies)) < 0)
 		goto usage;
 
@@ -589,11 +778,17 @@ int cmd_run(int argc, char **argv)
 	}
 	if (build_plan(r))
 		goto out;
+	for (uint32_t i = 0; r->exec && i < r->cfg->nprotect; i++)
+		shk_executor_protect(r->exec, r->cfg->protect[i]);
 	r->outs = shk_outputs_new(r->rs, true);
-	if (!r->outs || shk_evalctx_init(&r->ctx)) {
+	r->m = shk_run_metrics_new(r->rs->nrules);
+	if (!r->outs || !r->m || shk_evalctx_init(&r->ctx)) {
 		cli_err("out of memory");
 		goto out;
 	}
+	if (start_outputs(r))
+		goto out;
+	start_metrics(r);
 
 	r->policies = policies;
 	r->npolicies = npolicies;
@@ -614,6 +809,7 @@ int cmd_run(int argc, char **argv)
 		strcpy(r->hostname, "localhost");
 	r->ctx.procs = r->ses.procs;
 	r->ctx.users = r->ses.users;
+	r->ctx.containers = r->ses.containers;
 	r->ctx.hostname = r->hostname;
 	r->ctx.host_mntns = r->ses.own_mntns;
 	r->ctx.boot_to_real_ns = r->ses.boot_to_real_ns;
@@ -625,14 +821,22 @@ int cmd_run(int argc, char **argv)
 	snprintf(what, sizeof(what), "%u rules loaded, %u skipped; %u actions, %u enforced%s",
 		 r->rs->nrules, r->rs->nskipped, r->plan->nactions, r->plan->nenforce,
 		 r->dry_run ? " (dry run: audit only)" : "");
+	atomic_store(&r->m->ready, true);
 	if (session_run(&r->ses, what))
 		goto out;
+	atomic_store(&r->m->stopping, true);
+	shk_metrics_stop(r->metrics); /* it reads the executor */
+	r->metrics = NULL;
 	fflush(r->out);
 	shk_executor_free(r->exec); /* finishes the queued actions first */
 	r->exec = NULL;
-	snprintf(extra, sizeof(extra), "alerts=%llu below_priority=%llu action_queue_full=%llu ",
+	stop_outputs(r, &out_dropped, &out_failed);
+	snprintf(extra, sizeof(extra),
+		 "alerts=%llu below_priority=%llu action_queue_full=%llu output_dropped=%llu "
+		 "output_failed=%llu ",
 		 (unsigned long long)r->alerts, (unsigned long long)r->suppressed,
-		 (unsigned long long)r->queue_full);
+		 (unsigned long long)r->queue_full, (unsigned long long)out_dropped,
+		 (unsigned long long)out_failed);
 	session_summary(&r->ses, extra);
 	ret = 0;
 	goto out;
@@ -640,7 +844,9 @@ usage:
 	fprintf(stderr, "see 'shrike run --help'\n");
 	ret = EXIT_USAGE;
 out:
+	shk_metrics_stop(r->metrics);
 	shk_executor_free(r->exec);
+	shk_sinks_free(r->sinks); /* after the executor: its last alerts */
 	session_stop(&r->ses);
 	if (r->control_fd >= 0) {
 		close(r->control_fd);
@@ -653,6 +859,8 @@ out:
 	shk_ruleset_free(r->rs);
 	shk_strbuf_free(&r->line);
 	jw_free(&r->w);
+	shk_run_metrics_free(r->m);
+	shk_config_free(r->cfg);
 	free(r);
 	return ret;
 }

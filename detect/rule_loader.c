@@ -2191,12 +2191,13 @@ static int handle_item(struct shk_loader *ld, const struct shk_ynode *item)
 	return 0;
 }
 
-int shk_loader_load_buffer(struct shk_loader *ld, const char *name,
-			   const char *buf, size_t len)
+int shk_loader_parse_buffer(struct shk_loader *ld, const char *name,
+			    const char *buf, size_t len,
+			    const struct shk_srcfile **ret)
 {
 	struct yctx y = { .ld = ld };
 	struct shk_srcfile *f;
-	size_t nerr = ld->diags.nerrors, start = 0;
+	size_t start = 0;
 	struct shk_loc l = { .file = name };
 	int r;
 
@@ -2241,7 +2242,19 @@ int shk_loader_load_buffer(struct shk_loader *ld, const char *name,
 		return -ENOMEM;
 	if (r < 0)
 		return -EINVAL; /* Falco does not load a file that is not YAML */
+	*ret = f;
+	return 0;
+}
 
+int shk_loader_load_buffer(struct shk_loader *ld, const char *name,
+			   const char *buf, size_t len)
+{
+	size_t nerr = ld->diags.nerrors;
+	const struct shk_srcfile *f;
+	int r = shk_loader_parse_buffer(ld, name, buf, len, &f);
+
+	if (r < 0)
+		return r;
 	for (uint32_t d = 0; d < f->ndocs; d++) {
 		const struct shk_ynode *doc = &f->docs[d];
 

@@ -258,6 +258,13 @@ int shk_loader_load_file(struct shk_loader *ld, const char *path);
 int shk_loader_load_buffer(struct shk_loader *ld, const char *name,
 			   const char *buf, size_t len);
 
+/* Only parse a YAML buffer into ld->files, with its line/column marks,
+ * without reading it as rules (the config file is YAML too). *ret is the
+ * file; its trees live as long as ld. Syntax errors go to ld->diags. */
+int shk_loader_parse_buffer(struct shk_loader *ld, const char *name,
+			    const char *buf, size_t len,
+			    const struct shk_srcfile **ret);
+
 struct shk_list_def *shk_loader_find_list(const struct shk_loader *ld,
 					  const char *name, size_t len);
 struct shk_macro_def *shk_loader_find_macro(const struct shk_loader *ld,

@@ -9,7 +9,7 @@ PKGS=(
 	cmake make gcc pkg-config clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev
 	# userspace libraries
 	libseccomp-dev libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libnl-nf-3-dev
-	libyaml-dev libcjson-dev libcurl4-openssl-dev libcmocka-dev
+	libyaml-dev libcjson-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev
 	# fuzzing (clang's sanitizer and libFuzzer runtimes)
 	libclang-rt-14-dev
 	# system tests

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The daemon's config file, in the spirit of falco.yaml:
+ * /etc/shrike/shrike.yaml (--config), then the drop-ins config.d/NAME.yaml
+ * next to it in name order, then -o key=value overrides (dotted keys).
+ * Scalars: the last one wins. Sequences (policies, protect, outputs)
+ * append, so a drop-in can add an output without repeating the others.
+ *
+ *   policies: [/etc/shrike/policies]   # files or directories, in order
+ *   mode: audit                        # audit | enforce: the default mode
+ *   enforcer: auto                     # auto | lsm | signal
+ *   protect: [kubelet, sshd]           # process names never acted upon
+ *   rule_matching: first               # first | all
+ *   priority: debug                    # minimum priority alerted
+ *   json_output: false                 # the default stdout output's format
+ *   ringbuf_mb: 8
+ *   state_dir: /var/lib/shrike
+ *   control_socket: /run/shrike/control.sock
+ *   log_level: info                    # error | warning | info | debug
+ *   metrics: {enabled: true, address: 127.0.0.1:8765}
+ *   outputs:
+ *     - {type: stdout, json: true}
+ *     - {type: file, path: /var/log/shrike/alerts.jsonl, keep_alive: true}
+ *     - {type: syslog, facility: local0, min_priority: warning}
+ *     - {type: program, program: "jq -c . >> /tmp/x"}
+ *     - type: http
+ *       url: https://falcosidekick:2801/
+ *       headers: {Authorization: Bearer x}
+ *       ca_cert: /etc/ssl/ca.pem
+ *       client_cert: /etc/shrike/client.pem
+ *       client_key: /etc/shrike/client.key
+ *       gzip: true
+ *       timeout_ms: 5000
+ *     - {type: slack, url: "https://hooks.slack.com/services/...", min_priority: error}
+ *
+ * Every output also takes name, min_priority, queue_len, retries,
+ * backoff_ms, backoff_max_ms, slow_ms and drain_ms. Unknown keys and bad
+ * values are errors located as file:line:column.
+ */
+#ifndef SHRIKE_CONFIG_H
+#define SHRIKE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "outputs.h"
+#include "rule_loader.h"
+
+#define SHK_CONFIG_PATH "/etc/shrike/shrike.yaml"
+#define SHK_CONFIG_MAX_LIST 64
+#define SHK_METRICS_ADDR "127.0.0.1:8765"
+
+enum shk_enforcer {
+	SHK_ENFORCER_AUTO,
+	SHK_ENFORCER_LSM,
+	SHK_ENFORCER_SIGNAL,
+};
+
+enum shk_log_level {
+	SHK_LOG_ERROR,
+	SHK_LOG_WARNING,
+	SHK_LOG_INFO,
+	SHK_LOG_DEBUG,
+};
+
+struct shk_conf {
+	const char *policies[SHK_CONFIG_MAX_LIST];
+	uint32_t npolicies;
+	enum shk_mode mode; /* UNSET: not configured (audit) */
+	enum shk_enforcer enforcer;
+	const char *protect[SHK_CONFIG_MAX_LIST];
+	uint32_t nprotect;
+	int rule_matching;  /* -1 unset, 0 first, 1 all */
+	int min_priority;   /* -1 unset, else enum shk_priority */
+	int json_output;    /* -1 unset, 0, 1 */
+	uint32_t ringbuf_mb; /* 0: unset */
+	const char *state_dir;
+	const char *control_socket;
+	enum shk_log_level log_level;
+	bool metrics_enabled;
+	const char *metrics_addr; /* host:port */
+	struct shk_sink_opts outputs[SHK_CONFIG_MAX_LIST];
+	uint32_t noutputs;
+	struct shk_diags *diags; /* errors and warnings, located (the loader's) */
+	/* private: the YAML trees the strings point into */
+	struct shk_loader *ld;
+	char **owned;
+	uint32_t nowned;
+};
+
+/* Defaults; NULL with errno ENOMEM. */
+struct shk_conf *shk_config_new(void);
+void shk_config_free(struct shk_conf *c);
+
+/* Load path and then <dir of path>/config.d/NAME.yaml in name order. A missing
+ * path is an error only when required (the default path is optional).
+ * Returns 0, or -EINVAL when errors were added to c->diags. */
+int shk_config_load(struct shk_conf *c, const char *path, bool required);
+/* One YAML buffer (tests, overrides). */
+int shk_config_load_buffer(struct shk_conf *c, const char *name, const char *buf, size_t len);
+/* -o key=value: a dotted key ("metrics.address") and a YAML value. */
+int shk_config_set(struct shk_conf *c, const char *kv);
+
+const char *shk_enforcer_name(enum shk_enforcer e);
+const char *shk_log_level_name(enum shk_log_level l);
+
+#endif

@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: Apache-2.0
+/*
+ * The config file: a full file with drop-ins merged in name order, -o
+ * overrides with dotted keys, and bad files whose every error is located.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <cmocka.h>
+
+#include "config.h"
+#include "testlib.h"
+
+static char path[1024];
+
+static const char *data(const char *rel)
+{
+	snprintf(path, sizeof(path), "%s/config/%s", test_env("SHRIKE_TEST_DATA"), rel);
+	return path;
+}
+
+static void dump(const struct shk_conf *c)
+{
+	char buf[1024];
+
+	for (size_t i = 0; i < c->diags->n; i++) {
+		shk_diag_format(&c->diags->v[i], buf, sizeof(buf));
+		fprintf(stderr, "  %s\n", buf);
+	}
+}
+
+/* The diagnostic whose text contains needle, located at line:col. */
+static void expect(const struct shk_conf *c, const char *needle, unsigned line, unsigned col)
+{
+	const struct shk_diag *d = shk_diags_find(c->diags, needle);
+
+	if (!d) {
+		dump(c);
+		fail_msg("no diagnostic containing '%s'", needle);
+	}
+	assert_int_equal(d->level, SHK_DIAG_ERROR);
+	if (d->line != line || d->col != col) {
+		dump(c);
+		fail_msg("'%s' at %u:%u, expected %u:%u", needle, d->line, d->col, line, col);
+	}
+}
+
+static void test_good_with_dropins(void **state)
+{
+	struct shk_conf *c = shk_config_new();
+	const struct shk_sink_opts *o;
+
+	assert_non_null(c);
+	if (shk_config_load(c, data("good/shrike.yaml"), true)) {
+		dump(c);
+		fail();
+	}
+	assert_int_equal(c->diags->nerrors, 0);
+	assert_int_equal(c->npolicies, 2);
+	assert_string_equal(c->policies[1], "/opt/extra-rules.yaml");
+	assert_int_equal(c->mode, SHK_MODE_AUDIT); /* 20-override.yaml wins */
+	assert_int_equal(c->enforcer, SHK_ENFORCER_SIGNAL);
+	assert_int_equal(c->nprotect, 3); /* lists append across files */
+	assert_string_equal(c->protect[2], "containerd");
+	assert_int_equal(c->rule_matching, 1);
+	assert_int_equal(c->min_priority, SHK_PRIO_NOTICE);
+	assert_int_equal(c->json_output, 1);
+	assert_int_equal(c->ringbuf_mb, 64);
+	assert_string_equal(c->state_dir, "/var/lib/shrike-test");
+	assert_string_equal(c->control_socket, "/run/shrike-test/control.sock");
+	assert_int_equal(c->log_level, SHK_LOG_DEBUG);
+	assert_true(c->metrics_enabled);
+	assert_string_equal(c->metrics_addr, "127.0.0.1:9100");
+
+	assert_int_equal(c->noutputs, 4);
+	assert_int_equal(c->outputs[0].kind, SHK_SINK_STDOUT);
+	assert_false(c->outputs[0].json);
+	o = &c->outputs[1];
+	assert_int_equal(o->kind, SHK_SINK_FILE);
+	assert_string_equal(o->path, "/var/log/shrike/alerts.jsonl");
+	assert_false(o->keep_alive);
+	assert_int_equal(o->min_priority, SHK_PRIO_WARNING);
+	o = &c->outputs[2];
+	assert_int_equal(o->kind, SHK_SINK_HTTP);
+	assert_string_equal(o->name, "sidekick");
+	assert_string_equal(o->url, "https://falcosidekick.local:2801/");
+	assert_int_equal(o->nheaders, 2);
+	assert_string_equal(o->headers[0], "Authorization: Bearer s3cret");
+	assert_string_equal(o->headers[1], "X-Cluster: prod-1");
+	assert_string_equal(o->client_key, "/etc/shrike/client.key");
+	assert_true(o->gzip);
+	assert_int_equal(o->timeout_ms, 3000);
+	assert_int_equal(o->queue_len, 100);
+	assert_int_equal(o->retries, 5);
+	assert_int_equal(o->backoff_ms, 200); /* a default left alone */
+	o = &c->outputs[3];
+	assert_int_equal(o->kind, SHK_SINK_SYSLOG);
+	assert_int_equal(o->facility, LOG_LOCAL3);
+	assert_int_equal(o->min_priority, SHK_PRIO_ERROR);
+	shk_config_free(c);
+}
+
+static void test_missing_file(void **state)
+{
+	struct shk_conf *c = shk_config_new();
+
+	/* the default path is optional, --config's is not */
+	assert_int_equal(shk_config_load(c, data("nope/shrike.yaml"), false), 0);
+	assert_int_equal(c->diags->nerrors, 0);
+	assert_int_equal(c->noutputs, 0);
+	assert_int_equal(shk_config_load(c, data("nope/shrike.yaml"), true), -EINVAL);
+	assert_non_null(shk_diags_find(c->diags, "nope/shrike.yaml: error: cannot read the config: No such file"));
+	shk_config_free(c);
+}
+
+static void test_overrides(void **state)
+{
+	struct shk_conf *c = shk_config_new();
+
+	assert_int_equal(shk_config_set(c, "metrics.address=127.0.0.1:9999"), 0);
+	assert_string_equal(c->metrics_addr, "127.0.0.1:9999");
+	assert_int_equal(shk_config_set(c, "metrics.enabled=false"), 0);
+	assert_false(c->metrics_enabled);
+	assert_int_equal(shk_config_set(c, "json_output=TRUE"), 0);
+	assert_int_equal(c->json_output, 1);
+	assert_int_equal(shk_config_set(c, "priority=warning"), 0);
+	assert_int_equal(c->min_priority, SHK_PRIO_WARNING);
+	assert_int_equal(shk_config_set(c, "rule_matching=all"), 0);
+	assert_int_equal(c->rule_matching, 1);
+	assert_int_equal(shk_config_set(c, "protect=[a, b]"), 0);
+	assert_int_equal(c->nprotect, 2);
+	assert_int_equal(c->diags->nerrors, 0);
+
+	assert_int_equal(shk_config_set(c, "rule_matching=some"), -EINVAL);
+	assert_non_null(shk_diags_find(c->diags, "-o rule_matching:1:16: error: rule_matching: "
+						 "'some' is not one of first, all"));
+	assert_int_equal(shk_config_set(c, "metrics.port=1"), -EINVAL);
+	assert_non_null(shk_diags_find(c->diags, "unknown key 'metrics.port'"));
+	assert_int_equal(shk_config_set(c, "nonsense"), -EINVAL);
+	assert_non_null(shk_diags_find(c->diags, "'nonsense': expected KEY=VALUE"));
+	assert_int_equal(shk_config_set(c, "colour=blue"), -EINVAL);
+	assert_non_null(shk_diags_find(c->diags, "-o colour:1:1: error: unknown key 'colour'"));
+	shk_config_free(c);
+}
+
+static void test_bad_unknown_keys(void **state)
+{
+	struct shk_conf *c = shk_config_new();
+
+	assert_int_equal(shk_config_load(c, data("bad/unknown.yaml"), true), -EINVAL);
+	expect(c, "unknown.yaml:2:1: error: unknown key 'outptus'", 2, 1);
+	expect(c, "unknown key 'metrics.adress'", 6, 3);
+	assert_int_equal(c->diags->nerrors, 2);
+	shk_config_free(c);
+}
+
+static void test_bad_values(void **state)
+{
+	struct shk_conf *c = shk_config_new();
+
+	assert_int_equal(shk_config_load(c, data("bad/values.yaml"), true), -EINVAL);
+	expect(c, "mode: 'sometimes' is not one of audit, enforce", 1, 7);
+	expect(c, "ringbuf_mb: '0' is not a number in [1, 4096]", 2, 13);
+	expect(c, "json_output: 'maybe' is not a boolean", 3, 14);
+	expect(c, "priority: 'loud' is not a priority", 4, 11);
+	expect(c, "enforcer: 'magic' is not one of auto, lsm, signal", 5, 11);
+	expect(c, "metrics.address: '0.0.0.0' is not HOST:PORT", 6, 20);
+	assert_int_equal(c->diags->nerrors, 6);
+	shk_config_free(c);
+}
+
+static void test_bad_outputs(void **state)
+{
+	struct shk_conf *c = shk_config_new();
+
+	assert_int_equal(shk_config_load(c, data("bad/outputs.yaml"), true), -EINVAL);
+	expect(c, "a file output needs a path", 2, 5);
+	expect(c, "type: 'carrier-pigeon' is not one of stdout, file", 3, 11);
+	expect(c, "url: 'ftp://example.com/' is not an http:// or https:// URL", 5, 10);
+	expect(c, "unknown key 'path' for a http output", 6, 5);
+	expect(c, "facility: 'nowhere' is not a syslog facility", 8, 15);
+	expect(c, "outputs: each output is a mapping with a type", 9, 5);
+	assert_int_equal(c->noutputs, 0);
+	shk_config_free(c);
+}
+
+static void test_bad_syntax(void **state)
+{
+	struct shk_conf *c = shk_config_new();
+	const struct shk_diag *d;
+
+	assert_int_equal(shk_config_load(c, data("bad/syntax.yaml"), true), -EINVAL);
+	assert_int_equal(c->diags->nerrors, 1);
+	d = &c->diags->v[0];
+	assert_non_null(strstr(d->file, "syntax.yaml"));
+	assert_true(d->line >= 2);
+	shk_config_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_good_with_dropins),
+		cmocka_unit_test(test_missing_file),
+		cmocka_unit_test(test_overrides),
+		cmocka_unit_test(test_bad_unknown_keys),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_bad_outputs),
+		cmocka_unit_test(test_bad_syntax),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
