@@ -335,7 +335,7 @@ static int k_enforcer(struct shk_conf *c, const struct shk_ynode *v)
 	int r = get_enum(c, v, "enforcer", e, 3);
 
 	if (r >= 0)
-		c->enforcer = (enum shk_enforcer)r;
+		c->enforcer = (enum shk_enforcer_mode)r;
 	return r < 0 ? r : 0;
 }
 
@@ -626,7 +626,7 @@ void shk_config_free(struct shk_conf *c)
 	free(c);
 }
 
-const char *shk_enforcer_name(enum shk_enforcer e)
+const char *shk_enforcer_name(enum shk_enforcer_mode e)
 {
 	return e == SHK_ENFORCER_LSM ? "lsm" : e == SHK_ENFORCER_SIGNAL ? "signal" : "auto";
 }

@@ -43,6 +43,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "enforcer.h"
+
 #include "outputs.h"
 #include "rule_loader.h"
 
@@ -50,11 +52,6 @@
 #define SHK_CONFIG_MAX_LIST 64
 #define SHK_METRICS_ADDR "127.0.0.1:8765"
 
-enum shk_enforcer {
-	SHK_ENFORCER_AUTO,
-	SHK_ENFORCER_LSM,
-	SHK_ENFORCER_SIGNAL,
-};
 
 enum shk_log_level {
 	SHK_LOG_ERROR,
@@ -67,7 +64,7 @@ struct shk_conf {
 	const char *policies[SHK_CONFIG_MAX_LIST];
 	uint32_t npolicies;
 	enum shk_mode mode; /* UNSET: not configured (audit) */
-	enum shk_enforcer enforcer;
+	enum shk_enforcer_mode enforcer; /* respond/enforcer.h */
 	const char *protect[SHK_CONFIG_MAX_LIST];
 	uint32_t nprotect;
 	int rule_matching;  /* -1 unset, 0 first, 1 all */
@@ -101,7 +98,7 @@ int shk_config_load_buffer(struct shk_conf *c, const char *name, const char *buf
 /* -o key=value: a dotted key ("metrics.address") and a YAML value. */
 int shk_config_set(struct shk_conf *c, const char *kv);
 
-const char *shk_enforcer_name(enum shk_enforcer e);
+const char *shk_enforcer_name(enum shk_enforcer_mode e);
 const char *shk_log_level_name(enum shk_log_level l);
 
 #endif

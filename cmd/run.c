@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "control.h"
+#include "enforce.h"
 #include "eval.h"
 #include "executor.h"
 #include "extract.h"
@@ -68,6 +69,11 @@ struct run {
 	struct shk_metrics_src msrc;
 	struct shk_metrics_server *metrics;
 	uint64_t last_snap_ns;
+	/* kernel enforcement; the verdict the current event carries */
+	struct enforce en;
+	int64_t vrule;
+	const struct shk_kverdict *kv;
+	bool vseen;
 };
 
 static void run_usage(FILE *f)
@@ -86,6 +92,9 @@ static void run_usage(FILE *f)
 		"  --json              alerts as JSON lines in Falco's schema\n"
 		"  --dry-run           audit everything: evaluate every action and report\n"
 		"                      what it would have done, touching nothing\n"
+		"  --enforcer MODE     where deny rules run: lsm (BPF-LSM, EPERM), signal\n"
+		"                      (SIGKILL from tracepoints, EPERM for connects), or\n"
+		"                      auto (lsm where the kernel allows it; the default)\n"
 		"  --strict            a deny that cannot be enforced in the kernel is an\n"
 		"                      error instead of falling back to kill: process\n"
 		"  --state-dir DIR     where quarantines are recorded (default /var/lib/shrike)\n"
@@ -227,6 +236,8 @@ static int on_match(const struct shk_rule *rule, struct shk_evalctx *ctx, void *
 	const struct shk_rule_plan *plan = shk_plan_for(r->plan, rule->id);
 	const char *json = NULL, *line;
 
+	if ((int64_t)rule->id == r->vrule)
+		r->vseen = true;
 	if ((int)rule->priority > r->min_priority) {
 		r->suppressed++;
 		shk_ctr_inc(&r->m->below_priority);
@@ -252,6 +263,10 @@ static int on_match(const struct shk_rule *rule, struct shk_evalctx *ctx, void *
 		struct pending *pd = calloc(1, sizeof(*pd));
 
 		t.start_ns = ev->task ? ev->task->start_ns : p ? p->start_ns : 0;
+		if (r->kv && (int64_t)rule->id == r->vrule) {
+			t.kv_action = r->kv->action;
+			t.kv_backend = r->kv->backend;
+		}
 		if (p && p->cgroup.p)
 			snprintf(t.cgroup, sizeof(t.cgroup), "%s", p->cgroup.p);
 		if (pd && (pd->line = strdup(line)) && (!json || (pd->json = strdup(json)))) {
@@ -299,7 +314,17 @@ static int on_event(const struct shk_event *ev, void *data)
 	int n;
 
 	r->ctx.ev = ev;
+	r->vrule = enforce_verdict(&r->en, ev, &r->kv);
+	r->vseen = false;
 	n = shk_eval_event(r->rs, &r->ctx, r->matching, on_match, r);
+	if (n >= 0 && r->vrule >= 0 && !r->vseen && (uint64_t)r->vrule < r->rs->nrules) {
+		/* the kernel acted on a rule the engine did not match here
+		 * (a denied call has no successful record): still an alert */
+		r->en.unmatched++;
+		on_match(&r->rs->rules[r->vrule], &r->ctx, r);
+	}
+	r->vrule = -1;
+	r->kv = NULL;
 	t = shk_evalctx_evtype(&r->ctx);
 	if (t < SHK_EVTYPE_MAX)
 		shk_ctr_inc(&r->m->events[t]);
@@ -364,8 +389,8 @@ static void status_json(struct run *r, struct jw *w)
 	jw_kuint(w, "actions", r->plan->nactions);
 	jw_kuint(w, "actions_enforced", r->plan->nenforce);
 	jw_kbool(w, "dry_run", r->dry_run);
-	/* kernel enforcement arrives with the BPF-LSM/signal backends */
-	jw_kstr(w, "deny_backend", "userspace fallback (kill: process)");
+	jw_kstr(w, "deny_backend", enforce_backend(&r->en));
+	enforce_status_json(&r->en, w);
 	jw_kbool(w, "sensor_fast_reads", shk_sensor_fast_reads(r->ses.sensor));
 	jw_key(w, "counters");
 	jw_obj_begin(w);
@@ -649,6 +674,8 @@ static int build_plan(struct run *r)
 		ret = -EINVAL;
 	}
 	shk_diags_clear(&dg);
+	if (!ret && (ret = enforce_compile(&r->en, r->rs, r->plan, r->strict)))
+		return ret;
 	if (ret || !r->plan->nactions)
 		return ret;
 	xo.state_dir = r->state_dir;
@@ -681,10 +708,12 @@ int cmd_run(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },	    { "dry-run", no_argument, NULL, 'D' },
 		{ "strict", no_argument, NULL, 'S' },	    { "state-dir", required_argument, NULL, 'T' },
 		{ "control", required_argument, NULL, 'C' }, { "config", required_argument, NULL, 'c' },
+		{ "enforcer", required_argument, NULL, 'E' },
 		{ 0 },
 	};
 	char *policies[MAX_POLICIES];
 	int npolicies = 0, c, ret = 1, err;
+	bool enforcer_set = false;
 	struct session_opts so = { 0 };
 	struct run *r = calloc(1, sizeof(*r));
 	size_t nerrors = 0, nblind = 0;
@@ -698,6 +727,7 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 	r->out = stdout;
+	r->vrule = -1;
 	r->min_priority = SHK_PRIO_DEBUG;
 	r->control_fd = -1;
 	r->started = time(NULL);
@@ -725,6 +755,14 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'T':
 			r->state_dir = optarg;
+			break;
+		case 'E':
+			if ((err = shk_enforcer_mode_parse(optarg)) < 0) {
+				cli_err("--enforcer: '%s' is not one of auto, lsm, signal", optarg);
+				goto usage;
+			}
+			r->en.mode = (enum shk_enforcer_mode)err;
+			enforcer_set = true;
 			break;
 		case 'C':
 			r->control_path = optarg;
@@ -765,6 +803,8 @@ int cmd_run(int argc, char **argv)
 	}
 	if (apply_config(r, &so, policies, &npolicies))
 		goto usage;
+	if (!enforcer_set)
+		r->en.mode = r->cfg->enforcer; /* the command line wins */
 	if (!npolicies && (npolicies = policy_defaults(policies)) < 0)
 		goto usage;
 
@@ -818,6 +858,8 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	mark_urgent(r);
+	if (enforce_start(&r->en, r->ses.sensor))
+		goto out;
 	snprintf(what, sizeof(what), "%u rules loaded, %u skipped; %u actions, %u enforced%s",
 		 r->rs->nrules, r->rs->nskipped, r->plan->nactions, r->plan->nenforce,
 		 r->dry_run ? " (dry run: audit only)" : "");
@@ -852,6 +894,7 @@ out:
 		close(r->control_fd);
 		unlink(r->control_path);
 	}
+	enforce_free(&r->en);
 	shk_plan_free(r->plan);
 	pthread_mutex_destroy(&r->out_mu);
 	shk_evalctx_fini(&r->ctx);

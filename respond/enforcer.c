@@ -67,14 +67,16 @@ static int silent(enum libbpf_print_level l, const char *f, va_list ap)
 	return 0;
 }
 
-static bool lsm_listed(void)
+/* Is bpf among the active LSMs? 1, 0, or -1 when the list cannot be read
+ * (securityfs not mounted): then only loading a program can tell. */
+static int lsm_listed(void)
 {
 	char buf[512];
 	FILE *f = fopen(LSM_LIST, "re");
-	bool yes = false;
+	int yes = 0;
 
 	if (!f)
-		return false;
+		return -1;
 	if (fgets(buf, sizeof(buf), f)) {
 		for (char *save = NULL, *t = strtok_r(buf, ",\n", &save); t; t = strtok_r(NULL, ",\n", &save))
 			yes |= !strcmp(t, "bpf");
@@ -86,15 +88,16 @@ static bool lsm_listed(void)
 int shk_enforcer_probe_lsm(const char **ret_msg)
 {
 	static char msg[160];
-	libbpf_print_fn_t old = libbpf_set_print(silent);
+	libbpf_print_fn_t old;
 	struct lsm_probe *p;
 	int err;
 
-	if (!lsm_listed()) {
-		libbpf_set_print(old);
-		*ret_msg = "BPF-LSM unavailable (bpf is not in " LSM_LIST "): using signal backend";
+	if (lsm_listed() == 0) {
+		*ret_msg = "BPF-LSM unavailable (bpf is not an active LSM, see " LSM_LIST
+			   "): using signal backend";
 		return -ENOTSUP;
 	}
+	old = libbpf_set_print(silent);
 	p = lsm_probe__open();
 	err = p ? lsm_probe__load(p) : -errno;
 	if (!err)

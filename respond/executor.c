@@ -204,6 +204,11 @@ static void record_quarantine(struct shk_executor *x, const struct job *j,
 		outf(out->error, "in force, but not recorded in the state: %s", strerror(-err));
 }
 
+static const char *kv_backend_name(uint8_t b)
+{
+	return b == SHK_KB_LSM ? "lsm" : b == SHK_KB_CGROUP ? "cgroup" : "signal";
+}
+
 static void run_action(struct shk_executor *x, const struct job *j, const struct shk_planned *a,
 		       struct shk_outcome *out)
 {
@@ -218,6 +223,12 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	memset(out, 0, sizeof(*out));
 	out->action = a;
 	outf(out->target, "pid %d", j->t.pid);
+	if (a->act == SHK_ACT_DENY && j->t.kv_action) {
+		/* done in the kernel, before this alert existed */
+		outf(out->target, "pid %d (kernel: %s)", j->t.pid, kv_backend_name(j->t.kv_backend));
+		out->kind = j->t.kv_action == SHK_KV_WOULD ? SHK_OUT_WOULD : SHK_OUT_DONE;
+		return;
+	}
 
 	/* safety first, in both modes: a dry run must show refusals too */
 	if (a->act != SHK_ACT_EXEC) {
@@ -251,7 +262,8 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	}
 
 	switch (a->act) {
-	case SHK_ACT_DENY: /* userspace fallback until kernel enforcement */
+	case SHK_ACT_DENY: /* userspace: the rule is not in the kernel, or the
+			    * kernel did not see this event the same way */
 	case SHK_ACT_KILL:
 		if (a->act == SHK_ACT_DENY || a->scope == SHK_SCOPE_PROCESS)
 			err = shk_kill_process(x->safety, &ref, SIGKILL);

@@ -30,6 +30,10 @@ struct shk_target {
 	char cgroup[1024]; /* v2 cgroup path relative to the v2 root, "" unknown */
 	const char *alert; /* the alert as JSON, for exec actions; valid until done */
 	const char *priority;
+	/* the kernel already acted on this rule (bpf/shrike_abi.h): the deny
+	 * is reported from its verdict, not done again */
+	uint8_t kv_action;  /* enum shk_kv_action, 0: none */
+	uint8_t kv_backend; /* enum shk_kv_backend */
 };
 
 struct shk_outcome {

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: Apache-2.0
+/* `shrike run`'s kernel enforcement (see enforce.h). */
+#include "enforce.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+int enforce_compile(struct enforce *en, const struct shk_ruleset *rs, struct shk_plan *plan,
+		    bool strict)
+{
+	struct shk_diags dg;
+	bool refused = false;
+	char buf[2048];
+
+	shk_diags_init(&dg);
+	en->kp = shk_kpolicy_compile(rs, plan, strict, &dg, &refused);
+	for (size_t i = 0; i < dg.n; i++) {
+		shk_diag_format(&dg.v[i], buf, sizeof(buf));
+		fprintf(stderr, "%s\n", buf);
+	}
+	shk_diags_clear(&dg);
+	if (!en->kp) {
+		cli_err("cannot compile the deny rules: %s", strerror(errno));
+		return -ENOMEM;
+	}
+	if (refused) {
+		cli_err("--strict: some deny rules cannot be enforced in the kernel: not starting");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int enforce_start(struct enforce *en, struct shk_sensor *s)
+{
+	struct shk_enforcer_opts o = { .mode = en->mode, .self_pid = getpid() };
+	const char *msg = NULL;
+	int err;
+
+	en->e = shk_enforcer_new(s, &o, &msg);
+	if (!en->e) {
+		cli_err("%s", msg ? msg : "cannot set up kernel enforcement");
+		return -ENOTSUP;
+	}
+	fprintf(stderr, "shrike: %s\n", shk_enforcer_note(en->e));
+	err = shk_enforcer_install(en->e, en->kp);
+	if (err) {
+		cli_err("cannot install the kernel policy: %s", strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+void enforce_free(struct enforce *en)
+{
+	shk_enforcer_free(en->e);
+	en->e = NULL;
+	shk_kpolicy_free(en->kp);
+	en->kp = NULL;
+}
+
+static const struct shk_kverdict *event_kv(const struct shk_event *ev)
+{
+	if (!(ev->hdr->flags & SHK_F_VERDICT))
+		return NULL;
+	if (ev->type == SHK_EV_EXEC)
+		return &ev->exec->kv;
+	if (ev->type == SHK_EV_SYSCALL)
+		return &ev->sys->kv;
+	return NULL;
+}
+
+int64_t enforce_verdict(struct enforce *en, const struct shk_event *ev,
+			const struct shk_kverdict **ret_kv)
+{
+	const struct shk_kverdict *kv = event_kv(ev);
+
+	*ret_kv = NULL;
+	if (!kv || !en->e)
+		return -1;
+	en->verdicts++;
+	if (kv->gen != shk_enforcer_gen(en->e)) {
+		en->stale++;
+		return -1;
+	}
+	*ret_kv = kv;
+	return shk_kpolicy_rule_of(en->kp, kv->rule);
+}
+
+const char *enforce_backend(const struct enforce *en)
+{
+	if (!en->e || !en->kp || !en->kp->nkernel)
+		return "none";
+	return shk_enforcer_backend_name(shk_enforcer_backend(en->e));
+}
+
+void enforce_status_json(const struct enforce *en, struct jw *w)
+{
+	struct shk_enforcer_stats st = { 0 };
+
+	if (en->e)
+		shk_enforcer_stats(en->e, &st);
+	jw_key(w, "kernel_enforcement");
+	jw_obj_begin(w);
+	jw_kstr(w, "backend", enforce_backend(en));
+	jw_kstr(w, "note", en->e ? shk_enforcer_note(en->e) : "");
+	jw_kuint(w, "deny_rules_in_kernel", en->kp ? en->kp->nkernel : 0);
+	jw_kuint(w, "deny_rules_fallback", en->kp ? en->kp->nfallback : 0);
+	jw_kuint(w, "generation", en->e ? shk_enforcer_gen(en->e) : 0);
+	jw_kuint(w, "verdicts", en->verdicts);
+	jw_kuint(w, "verdicts_stale", en->stale);
+	jw_kuint(w, "verdicts_unmatched", en->unmatched);
+	jw_kuint(w, "cgroup_verdicts", st.verdicts);
+	jw_kuint(w, "cgroup_missed", st.missed);
+	jw_obj_end(w);
+}
