@@ -93,6 +93,16 @@ struct {
 	__type(value, __u8);
 } kp_protect SEC(".maps");
 
+/* The name each process had when it exec'd (tgid -> comm): the kernel
+ * policy's proc.name/pname/aname, which prctl(PR_SET_NAME) cannot change.
+ * Set at exec by the sensor, dropped at exit. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, char[SHK_COMM_LEN]);
+} kp_comm SEC(".maps");
+
 /* Verdicts of programs that make a call fail (cgroup, lsm) or kill at
  * entry, for the sys_exit record of that call. */
 struct {
@@ -317,6 +327,15 @@ static __always_inline void kp_put_num(struct kp_facts *f, __u32 field, __u64 v)
 	((1ull << SHK_KF_PROC_NAME) | (1ull << SHK_KF_PNAME) | (1ull << SHK_KF_ANAME2) |      \
 	 (1ull << SHK_KF_ANAME3) | (1ull << SHK_KF_ANAME4) | (1ull << SHK_KF_ANAME_ANY))
 
+/* A task's name as of its exec (kp_comm), else its current comm. */
+static __always_inline void kp_put_name(struct kp_facts *f, __u64 i, struct task_struct *t)
+{
+	__u32 tgid = BPF_CORE_READ(t, tgid);
+	char *c = bpf_map_lookup_elem(&kp_comm, &tgid);
+
+	kp_put_str(f, i, c ? (const void *)c : __builtin_preserve_access_index(&t->comm));
+}
+
 /* The process facts of a task: names up to the fourth ancestor, euid, and
  * host or container (a mount namespace other than the host's). */
 static __always_inline void kp_put_proc(struct kp_facts *f, __u64 fields, struct task_struct *task)
@@ -324,7 +343,7 @@ static __always_inline void kp_put_proc(struct kp_facts *f, __u64 fields, struct
 	struct task_struct *p = task;
 
 	if (fields & (1ull << SHK_KF_PROC_NAME))
-		kp_put_str(f, SHK_KF_PROC_NAME, __builtin_preserve_access_index(&task->comm));
+		kp_put_name(f, SHK_KF_PROC_NAME, task);
 	if (fields & KP_PROC_STRS & ~(1ull << SHK_KF_PROC_NAME)) {
 		for (__u32 i = SHK_KF_PNAME; i <= SHK_KF_ANAME4; i++) {
 			p = BPF_CORE_READ(p, real_parent);
@@ -332,7 +351,7 @@ static __always_inline void kp_put_proc(struct kp_facts *f, __u64 fields, struct
 				f->s[i].s[0] = '\0';
 				continue;
 			}
-			kp_put_str(f, i, __builtin_preserve_access_index(&p->comm));
+			kp_put_name(f, i, p);
 		}
 	}
 	if (fields & (1ull << SHK_KF_UID))

@@ -997,6 +997,25 @@ static __always_inline __u64 rec_str_addr(struct rec *r, int slot)
 
 /* exec: the new image is in place but has not run an instruction; a
  * SIGKILL now kills it before it does. */
+/* The name at exec, for the kernel policy (kp_comm); only kept while some
+ * policy is loaded. */
+static __always_inline void kp_remember_name(struct task_struct *task)
+{
+	__u32 zero = 0, *slot = bpf_map_lookup_elem(&kp_active, &zero), s, tgid;
+	struct shk_kp_conf *conf;
+	char comm[SHK_COMM_LEN] = {};
+
+	if (!slot)
+		return;
+	s = *slot & 1;
+	conf = bpf_map_lookup_elem(&kp_conf, &s);
+	if (!conf || !conf->gen)
+		return;
+	tgid = BPF_CORE_READ(task, tgid);
+	bpf_probe_read_kernel_str(comm, sizeof(comm), __builtin_preserve_access_index(&task->comm));
+	bpf_map_update_elem(&kp_comm, &tgid, comm, BPF_ANY);
+}
+
 __noinline int shk_kp_exec(__u64 task, __u32 exe_flags, __u32 std)
 {
 	struct kp_facts *f = kp_facts_get();
@@ -1005,10 +1024,17 @@ __noinline int shk_kp_exec(__u64 task, __u32 exe_flags, __u32 std)
 
 	if (!f || !task || rec_attach(&r, __builtin_offsetof(struct shk_exec, str)))
 		return 0;
+	kp_remember_name((struct task_struct *)task);
 	fields = kp_fields(f, SHK_KP_EXEC);
 	if (!fields)
 		return 0;
 	kp_put_proc(f, fields, (struct task_struct *)task);
+	{
+		struct shk_exec *e = (struct shk_exec *)r.buf;
+
+		kp_put_num(f, SHK_KF_EXE_INO, e->exe_ino);
+		kp_put_num(f, SHK_KF_EXE_DEV, e->exe_dev);
+	}
 	if (fields & (1ull << SHK_KF_EXEPATH))
 		kp_put_str(f, SHK_KF_EXEPATH, (const void *)rec_str_addr(&r, SHK_EXEC_EXE));
 	kp_put_num(f, SHK_KF_STDIN_TYPE, std & 0xff);
@@ -1204,6 +1230,11 @@ int BPF_PROG(shk_exit, struct task_struct *task)
 	e = (struct shk_exit *)r.buf;
 	fill_hdr(&r, SHK_EV_EXIT, task->tgid, task->pid);
 	e->exit_code = task->exit_code;
+	{
+		__u32 tgid = task->tgid;
+
+		bpf_map_delete_elem(&kp_comm, &tgid);
+	}
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), task->comm);
 	rec_submit(&r);
 	return 0;

@@ -377,6 +377,8 @@ enum shk_kp_field {
 	SHK_KF_OPEN_READ,     /* 0/1 */
 	SHK_KF_OPEN_WRITE,    /* 0/1 */
 	SHK_KF_RPORT,         /* remote port (connect) */
+	SHK_KF_EXE_INO,       /* the image's inode: hard links, renames */
+	SHK_KF_EXE_DEV,       /* and its device (kernel encoding) */
 	SHK_KF_NNUM_END,
 	/* addresses (LPM, IPv4 mapped into IPv6) */
 	SHK_KF_RADDR = SHK_KF_NNUM_END,

@@ -5,54 +5,103 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
+#include "enforcer.h"
 #include "fields.h"
 #include "jsonw.h"
+#include "kpolicy.h"
 #include "plan.h"
 #include "policy.h"
 #include "rule_loader.h"
 
 #define MAX_POLICIES 64
 
+/* Plan the actions and compile the deny rules as `shrike run` would;
+ * diagnostics to stderr, counted into *nerrors / *nwarnings. */
+static struct shk_kpolicy *plan_and_compile(struct shk_ruleset *rs, bool strict, size_t *nerrors,
+					    size_t *nwarnings)
+{
+	struct shk_plan_opts po = { .strict = strict };
+	struct shk_kpolicy *kp = NULL;
+	struct shk_plan *plan;
+	struct shk_diags pd;
+	char buf[2048];
+
+	shk_diags_init(&pd);
+	plan = shk_plan_build(rs, &po, &pd);
+	if (plan && !pd.nerrors)
+		kp = shk_kpolicy_compile(rs, plan, strict, &pd, NULL);
+	for (size_t i = 0; i < pd.n; i++) {
+		shk_diag_format(&pd.v[i], buf, sizeof(buf));
+		fprintf(stderr, "%s\n", buf);
+	}
+	*nerrors += pd.nerrors;
+	*nwarnings += pd.nwarnings;
+	shk_diags_clear(&pd);
+	shk_plan_free(plan);
+	return kp;
+}
+
 int cmd_validate(int argc, char **argv)
 {
-	size_t nerrors = 0;
+	size_t nerrors = 0, nwarnings = 0;
 	struct shk_ruleset *rs;
 	struct shk_diags *dg;
+	bool strict = argc > 1 && !strcmp(argv[1], "--strict");
 
+	if (strict)
+		argc--, argv++;
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 		fprintf(argc < 2 ? stderr : stdout,
-			"usage: shrike validate FILE|DIR...\n"
+			"usage: shrike validate [--strict] FILE|DIR...\n"
 			"\n"
-			"Load and compile the policy files and plan their actions as 'shrike\n"
-			"run' would, print every error and warning as file:line:col, and exit 0\n"
-			"when there is no error, 1 otherwise. Needs no privileges.\n");
+			"Load and compile the policy files, plan their actions and compile their\n"
+			"deny rules to the kernel as 'shrike run' would, print every error and\n"
+			"warning as file:line:col, and exit 0 when there is no error, 1\n"
+			"otherwise. A deny that cannot run in the kernel is a warning (it falls\n"
+			"back to a userspace kill), an error with --strict. Needs no privileges.\n");
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
 	rs = policy_load(argv + 1, argc - 1, true, &nerrors);
 	if (!rs)
 		return 1;
 	dg = shk_ruleset_diags(rs);
-	{
-		/* the actions too, as `shrike run` would plan them */
-		struct shk_plan_opts po = { 0 };
-		struct shk_diags pd;
-		char buf[2048];
-
-		shk_diags_init(&pd);
-		shk_plan_free(shk_plan_build(rs, &po, &pd));
-		for (size_t i = 0; i < pd.n; i++) {
-			shk_diag_format(&pd.v[i], buf, sizeof(buf));
-			fprintf(stderr, "%s\n", buf);
-		}
-		nerrors += pd.nerrors;
-		shk_diags_clear(&pd);
-	}
+	nwarnings = dg ? dg->nwarnings : 0;
+	shk_kpolicy_free(plan_and_compile(rs, strict, &nerrors, &nwarnings));
 	fprintf(stderr, "%u rules compiled, %u failed, %u skipped; %zu error(s), %zu warning(s)\n",
-		rs->nrules, rs->nfailed, rs->nskipped, nerrors, dg ? dg->nwarnings : 0);
+		rs->nrules, rs->nfailed, rs->nskipped, nerrors, nwarnings);
 	shk_ruleset_free(rs);
 	return nerrors ? 1 : 0;
+}
+
+/* Where a rule's deny runs: "kernel (lsm)", "kernel (signal)", "kernel
+ * (cgroup)" or "userspace fallback: REASON"; NULL without deny. */
+static const char *deny_where(const struct shk_kpolicy *kp, const struct shk_rule *r,
+			      const char *backend, char *buf, size_t size)
+{
+	const struct shk_kp_rule *k = kp ? shk_kpolicy_rule(kp, r->id) : NULL;
+
+	if (!k || k->status == SHK_KPS_NONE)
+		return NULL;
+	if (k->status == SHK_KPS_FALLBACK)
+		snprintf(buf, size, "userspace fallback: %s", k->reason);
+	else if (k->classes == 1u << SHK_KP_CONNECT)
+		snprintf(buf, size, "kernel (cgroup)");
+	else
+		snprintf(buf, size, "kernel (%s)", backend);
+	return buf;
+}
+
+/* The backend `shrike run --enforcer auto` would pick here. */
+static const char *probe_backend(void)
+{
+	const char *msg;
+
+	if (geteuid())
+		return "lsm or signal, chosen at start-up";
+	return shk_enforcer_probe_lsm(&msg) ? "signal" : "lsm";
 }
 
 static void evtypes_text(const struct shk_rule *r, char *out, size_t outsz)
@@ -76,11 +125,14 @@ static void evtypes_text(const struct shk_rule *r, char *out, size_t outsz)
 
 static void rules_usage(FILE *f)
 {
-	fprintf(f, "usage: shrike rules list [--policy PATH]... [--json]\n"
+	fprintf(f, "usage: shrike rules list [--policy PATH]... [--json] [--enforcer MODE]\n"
 		   "\n"
 		   "List the rules the policies define: name, priority, tags, whether\n"
-		   "enabled, the event types each is evaluated for, and where it is\n"
-		   "defined. PATH defaults as for 'shrike run'.\n");
+		   "enabled, the event types each is evaluated for, where it is defined,\n"
+		   "and for a rule with deny where the deny runs: 'kernel (lsm)', 'kernel\n"
+		   "(signal)', 'kernel (cgroup)' for connects, or 'userspace fallback:\n"
+		   "REASON'. The backend is what 'shrike run --enforcer MODE' (default auto:\n"
+		   "probed, which needs root) would use. PATH defaults as for 'shrike run'.\n");
 }
 
 int cmd_rules(int argc, char **argv)
@@ -88,15 +140,18 @@ int cmd_rules(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "policy", required_argument, NULL, 'p' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "enforcer", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
 	char *policies[MAX_POLICIES];
 	int npolicies = 0, c, ret = 1;
 	bool json = false;
-	size_t nerrors = 0;
+	size_t nerrors = 0, nwarnings = 0;
+	const char *backend = NULL, *where;
+	struct shk_kpolicy *kp = NULL;
 	struct shk_ruleset *rs;
-	char ev[2048];
+	char ev[2048], wbuf[320];
 	struct jw w;
 
 	if (argc < 2 || strcmp(argv[1], "list")) {
@@ -121,6 +176,13 @@ int cmd_rules(int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'E':
+			if (shk_enforcer_mode_parse(optarg) < 0) {
+				cli_err("--enforcer: '%s' is not one of auto, lsm, signal", optarg);
+				return EXIT_USAGE;
+			}
+			backend = strcmp(optarg, "auto") ? optarg : NULL;
+			break;
 		case 'h':
 			rules_usage(stdout);
 			return 0;
@@ -138,6 +200,9 @@ int cmd_rules(int argc, char **argv)
 	rs = policy_load(policies, npolicies, false, &nerrors);
 	if (!rs)
 		return 1;
+	kp = plan_and_compile(rs, false, &nerrors, &nwarnings);
+	if (!backend)
+		backend = probe_backend();
 	jw_init(&w);
 	if (json)
 		jw_arr_begin(&w);
@@ -145,6 +210,7 @@ int cmd_rules(int argc, char **argv)
 		const struct shk_rule *r = &rs->rules[i];
 
 		evtypes_text(r, ev, sizeof(ev));
+		where = deny_where(kp, r, backend, wbuf, sizeof(wbuf));
 		if (json) {
 			jw_obj_begin(&w);
 			jw_kstr(&w, "name", r->name);
@@ -158,6 +224,8 @@ int cmd_rules(int argc, char **argv)
 			jw_kstr(&w, "event_types", ev);
 			jw_kstr(&w, "file", r->loc.file ? r->loc.file : "");
 			jw_kuint(&w, "line", r->loc.line);
+			if (where)
+				jw_kstr(&w, "deny", where);
 			jw_obj_end(&w);
 		} else {
 			printf("%s\n  priority: %s  enabled: %s  events: %s\n  tags:", r->name,
@@ -165,6 +233,8 @@ int cmd_rules(int argc, char **argv)
 			for (uint32_t t = 0; t < r->ntags; t++)
 				printf(" %s", r->tags[t]);
 			printf("\n  defined at %s:%u\n", r->loc.file ? r->loc.file : "?", r->loc.line);
+			if (where)
+				printf("  deny: %s\n", where);
 		}
 	}
 	if (json) {
@@ -176,6 +246,7 @@ int cmd_rules(int argc, char **argv)
 			"are not listed", nerrors);
 	ret = nerrors ? 1 : 0;
 	jw_free(&w);
+	shk_kpolicy_free(kp);
 	shk_ruleset_free(rs);
 	return ret;
 }

@@ -255,7 +255,8 @@ static int attach_connect(struct shk_enforcer *e)
 	    bpf_map__reuse_fd(e->skel->maps.kp_addr, e->m.addr) ||
 	    bpf_map__reuse_fd(e->skel->maps.kp_stash, e->m.stash) ||
 	    bpf_map__reuse_fd(e->skel->maps.kp_facts, e->m.facts) ||
-	    bpf_map__reuse_fd(e->skel->maps.kp_protect, e->m.protect)) {
+	    bpf_map__reuse_fd(e->skel->maps.kp_protect, e->m.protect) ||
+	    bpf_map__reuse_fd(e->skel->maps.kp_comm, e->m.comm)) {
 		err = -errno;
 		goto fail;
 	}

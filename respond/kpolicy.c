@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "render.h"
 
@@ -57,6 +59,8 @@ static const char *const field_names[SHK_KF_NFIELDS] = {
 	[SHK_KF_OPEN_READ] = "evt.is_open_read",
 	[SHK_KF_OPEN_WRITE] = "evt.is_open_write",
 	[SHK_KF_RPORT] = "fd.rport",
+	[SHK_KF_EXE_INO] = "proc.exepath (inode)",
+	[SHK_KF_EXE_DEV] = "proc.exepath (device)",
 	[SHK_KF_RADDR] = "fd.rip",
 };
 
@@ -69,7 +73,7 @@ static const char *const field_names[SHK_KF_NFIELDS] = {
 static const uint64_t class_fields[SHK_KP_NCLASS] = {
 	[SHK_KP_EXEC] = PROC_FIELDS | F(SHK_KF_EXEPATH) | F(SHK_KF_STDIN_TYPE) |
 			F(SHK_KF_STDOUT_TYPE) | F(SHK_KF_STDERR_TYPE) | F(SHK_KF_EXE_MEMFD) |
-			F(SHK_KF_EXE_UPPER),
+			F(SHK_KF_EXE_UPPER) | F(SHK_KF_EXE_INO) | F(SHK_KF_EXE_DEV),
 	[SHK_KP_OPEN] = PROC_FIELDS | F(SHK_KF_FD_NAME) | F(SHK_KF_FD_DIR) | F(SHK_KF_FD_FILENAME) |
 			F(SHK_KF_OPEN_READ) | F(SHK_KF_OPEN_WRITE),
 	[SHK_KP_CONNECT] = PROC_FIELDS | F(SHK_KF_RPORT) | F(SHK_KF_RADDR),
@@ -913,6 +917,84 @@ static int protect_list(struct cc *c, const struct shk_plan *plan)
 	return 0;
 }
 
+/*
+ * A hard link or a rename of a denied binary has another path but the same
+ * inode: for each file a positive proc.exepath literal names exactly (and
+ * that exists at load), a twin clause matches the inode instead of the
+ * path. Pushed to class cls after the clause itself; returns the number.
+ */
+static int push_inode_twins(struct cc *c, unsigned cls, const struct kclause *k, uint32_t *ret_n)
+{
+	int err = 0;
+
+	*ret_n = 0;
+	for (uint32_t i = 0; i < k->nlits; i++) {
+		const struct klit *l = &k->lits[i];
+
+		if (l->field != SHK_KF_EXEPATH || l->neg)
+			continue;
+		for (uint32_t s = 0; s < l->nstrs; s++) {
+			struct kclause t = *k;
+			struct stat st;
+			uint64_t kdev;
+
+			if (!l->strs[s].exact || stat(l->strs[s].s, &st) || !S_ISREG(st.st_mode))
+				continue;
+			if (c->ncl[cls] >= SHK_KP_MAX_CLAUSES)
+				return why(c, "the kernel's %s table is full (%d clauses)", class_names[cls],
+					   SHK_KP_MAX_CLAUSES);
+			kdev = (uint64_t)major(st.st_dev) << 20 | minor(st.st_dev);
+			err = 0;
+			t.lits = calloc(k->nlits + 1, sizeof(*t.lits));
+			if (!t.lits)
+				return -ENOMEM;
+			t.nlits = 0;
+			for (uint32_t j = 0; j < k->nlits && !err; j++) {
+				struct klit *d = &t.lits[t.nlits++];
+				const struct klit *o = &k->lits[j];
+
+				memset(d, 0, sizeof(*d));
+				d->field = o->field;
+				d->neg = o->neg;
+				if (j == i) {
+					d->field = SHK_KF_EXE_INO;
+					err = add_num(d, (uint64_t)st.st_ino);
+					continue;
+				}
+				for (uint32_t q = 0; q < o->nstrs && !err; q++)
+					err = add_str(d, o->strs[q].s, o->strs[q].len, o->strs[q].exact);
+				for (uint32_t q = 0; q < o->nnums && !err; q++)
+					err = add_num(d, o->nums[q]);
+				for (uint32_t q = 0; q < o->nnets && !err; q++) {
+					struct knet *v = realloc(d->nets, (d->nnets + 1) * sizeof(*v));
+
+					if (!v) {
+						err = -ENOMEM;
+						break;
+					}
+					d->nets = v;
+					v[d->nnets++] = o->nets[q];
+				}
+			}
+			if (!err) {
+				struct klit *dev = &t.lits[t.nlits++];
+
+				memset(dev, 0, sizeof(*dev));
+				dev->field = SHK_KF_EXE_DEV;
+				err = add_num(dev, kdev);
+			}
+			if (!err)
+				err = push_clause(c, cls, &t);
+			if (err) {
+				kclause_free(&t);
+				return err;
+			}
+			(*ret_n)++;
+		}
+	}
+	return 0;
+}
+
 /* ---- the image ------------------------------------------------------- */
 
 static bool str_sat(const struct klit *l, const struct kstr *e)
@@ -1158,8 +1240,15 @@ static int compile_rule(struct cc *c, const struct shk_rule *r, struct shk_plann
 				err = add_protect(c, &per[i][cls]);
 				if (!err)
 					err = push_clause(c, cls, &per[i][cls]);
-				if (!err)
+				if (!err) {
+					/* a shallow copy: the twins may move c->cl */
+					struct kclause pushed = per[i][cls];
+					uint32_t twins = 0;
+
 					memset(&per[i][cls], 0, sizeof(per[i][cls]));
+					err = push_inode_twins(c, cls, &pushed, &twins);
+					n += twins;
+				}
 				n++;
 			}
 	}

@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "kpolicy.h"
@@ -246,6 +249,33 @@ static void test_exec_names_and_paths(void **state)
 	unbuild(&b);
 }
 
+static void test_hard_link_matches_by_inode(void **state)
+{
+	char path[] = "/tmp/shk-kp-XXXXXX", yaml[1024];
+	struct built b;
+	struct facts f = { 0 };
+	struct stat st;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(yaml, sizeof(yaml), RULE("Bin", "evt.type = execve and proc.exepath = %s", ""), path);
+	build(&b, yaml, false);
+	unlink(path);
+	assert_int_equal(kr(&b, "Bin")->status, SHK_KPS_KERNEL);
+	assert_int_equal(kr(&b, "Bin")->nclauses, 2); /* the path, and its inode */
+	/* another name for the same file: a hard link, or after mv */
+	f.s[SHK_KF_EXEPATH] = "/tmp/elsewhere/innocent";
+	NUM(f, SHK_KF_EXE_INO) = st.st_ino;
+	NUM(f, SHK_KF_EXE_DEV) = (uint64_t)major(st.st_dev) << 20 | minor(st.st_dev);
+	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "Bin");
+	/* same inode number on another device: not it */
+	NUM(f, SHK_KF_EXE_DEV) ^= 1;
+	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "");
+	unbuild(&b);
+}
+
 static void test_open_paths(void **state)
 {
 	struct built b;
@@ -455,6 +485,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_names_and_paths),
+		cmocka_unit_test(test_hard_link_matches_by_inode),
 		cmocka_unit_test(test_open_paths),
 		cmocka_unit_test(test_connect_ports_and_nets),
 		cmocka_unit_test(test_reverse_shell_stdin),
