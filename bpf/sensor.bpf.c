@@ -41,6 +41,11 @@ const volatile bool shk_fast_reads = false;
  * fork and exit records wake the consumer at once, because an enforce
  * action may hang on them. Syscalls use SHK_INTEREST_URGENT instead. */
 __u32 shk_urgent_proc = 0;
+/* Set by the enforcer when the lsm backend runs (lsm/hooks.bpf.h): the
+ * hooks check the kernel policy and the signal checks below stand down.
+ * Zero (signal backend) until then, so hooks loaded but not chosen are
+ * inert. */
+__u32 shk_kp_lsm = 0;
 extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym __weak;
 
 /* p as an untrusted BTF pointer of `type` in fast mode, unchanged otherwise */
@@ -1025,6 +1030,8 @@ __noinline int shk_kp_exec(__u64 task, __u32 exe_flags, __u32 std)
 	if (!f || !task || rec_attach(&r, __builtin_offsetof(struct shk_exec, str)))
 		return 0;
 	kp_remember_name((struct task_struct *)task);
+	if (shk_kp_lsm)
+		return 0; /* the lsm backend decided at bprm_check_security */
 	fields = kp_fields(f, SHK_KP_EXEC);
 	if (!fields)
 		return 0;
@@ -1050,11 +1057,13 @@ __noinline int shk_kp_exec(__u64 task, __u32 exe_flags, __u32 std)
 	return 1;
 }
 
-/* open, at exit on success: the path is the kernel's, resolved from the
- * new file (symlinks, "..", relative and dirfd paths are all resolved);
- * the task is killed before the call returns to it, so it never reads a
- * byte. (The lsm backend refuses the open itself.) */
-__noinline int shk_kp_open(__u64 task, __u64 file)
+/*
+ * The open facts of a file whose resolved path is in the record being
+ * built (rec_attach, SHK_SYS_PATH), evaluated: 1 on a match, with the
+ * verdict in kp_facts. Shared by the signal backend (at open's exit) and
+ * the lsm backend (file_open).
+ */
+__noinline int shk_kp_open_match(__u64 task, __u64 file)
 {
 	struct kp_facts *f = kp_facts_get();
 	struct file *fp = (struct file *)file;
@@ -1087,7 +1096,22 @@ __noinline int shk_kp_open(__u64 task, __u64 file)
 		kp_put_num(f, SHK_KF_OPEN_READ, !!(mode & FMODE_READ));
 		kp_put_num(f, SHK_KF_OPEN_WRITE, !!(mode & FMODE_WRITE));
 	}
-	if (!shk_kp_eval(SHK_KP_OPEN, fields))
+	return shk_kp_eval(SHK_KP_OPEN, fields);
+}
+
+/* open, at exit on success: the path is the kernel's, resolved from the
+ * new file (symlinks, "..", relative and dirfd paths are all resolved);
+ * the task is killed before the call returns to it, so it never reads a
+ * byte. (The lsm backend refuses the open itself.) */
+__noinline int shk_kp_open(__u64 task, __u64 file)
+{
+	struct kp_facts *f;
+	struct rec r;
+
+	if (shk_kp_lsm || !shk_kp_open_match(task, file))
+		return 0;
+	f = kp_facts_get();
+	if (!f || rec_attach(&r, __builtin_offsetof(struct shk_syscall, str)))
 		return 0;
 	if (f->v_enforce)
 		bpf_send_signal(SIGKILL);
@@ -1096,15 +1120,17 @@ __noinline int shk_kp_open(__u64 task, __u64 file)
 }
 
 /* A verdict left by an earlier program for this call (entry check, cgroup
- * or lsm denial), moved into the exit record. */
-__noinline int shk_kp_unstash(__u32 tid)
+ * or lsm hook), moved into the record being built, at kv_off: the exit
+ * record of the call, or the exec record of an exec the lsm backend let
+ * through in audit mode. */
+__noinline int shk_kp_unstash(__u32 tid, __u32 kv_off)
 {
 	struct shk_kverdict *v = bpf_map_lookup_elem(&kp_stash, &tid);
 	struct rec r;
 
-	if (!v || rec_attach(&r, __builtin_offsetof(struct shk_syscall, str)))
+	if (!v || rec_attach(&r, 0))
 		return 0;
-	*(struct shk_kverdict *)&r.buf[__builtin_offsetof(struct shk_syscall, kv)] = *v;
+	*(struct shk_kverdict *)&r.buf[kv_off & 1023] = *v;
 	r.s->flags |= SHK_F_VERDICT;
 	bpf_map_delete_elem(&kp_stash, &tid);
 	return 1;
@@ -1118,7 +1144,7 @@ __noinline int shk_kp_entry(__u64 task, __u32 cls, __u32 tid)
 	struct shk_kverdict v = {};
 	__u64 fields;
 
-	if (!f || !task)
+	if (shk_kp_lsm || !f || !task)
 		return 0;
 	fields = kp_fields(f, cls);
 	if (!fields)
@@ -1188,6 +1214,10 @@ int BPF_PROG(shk_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 		e->std_type[i] = fd_type_of(task, i);
 	if (shk_kp_exec(as_scalar(task), e->exe_flags,
 			e->std_type[0] | e->std_type[1] << 8 | e->std_type[2] << 16))
+		r.urgent = true;
+	/* an exec the lsm hook let through in audit mode: its "would" waits
+	 * under the tid that called execve */
+	if (shk_kp_lsm && shk_kp_unstash(old_pid, __builtin_offsetof(struct shk_exec, kv)))
 		r.urgent = true;
 	rec_submit(&r);
 	return 0;
@@ -1500,8 +1530,14 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 	if (in->flags & SHK_INTEREST_KP_EXIT && ret >= 0 &&
 	    shk_kp_open(as_scalar(task), as_scalar(fd_file(task, (int)ret))))
 		r.urgent = true;
-	if (in->flags & (SHK_INTEREST_KP_ENTER | SHK_INTEREST_KP_STASH) && shk_kp_unstash(task->pid))
+	if (in->flags & (SHK_INTEREST_KP_ENTER | SHK_INTEREST_KP_STASH) &&
+	    shk_kp_unstash(task->pid, __builtin_offsetof(struct shk_syscall, kv)))
 		r.urgent = true;
 	rec_submit(&r);
 	return 0;
 }
+
+/* ---------------------------------------------------------------------- */
+/* kernel policy, lsm backend: the hooks share the walks and maps above */
+
+#include "hooks.bpf.h"

@@ -26,6 +26,7 @@ struct shk_sensor {
 	void *ctx;
 	int ncpus;
 	bool fast_reads;
+	bool lsm; /* the LSM hooks are loaded */
 	const char *warning;
 	uint64_t received, malformed, abi_mismatch;
 	/* per syscall: flags and kernel policy class added to the interest */
@@ -103,13 +104,61 @@ static bool have_rdonly_cast(void)
 	return ok;
 }
 
-/* Open and load the object, with or without fast reads. */
-static int load_skel(struct shk_sensor *s, const struct shk_sensor_opts *opts, bool fast)
+/* The kernel function behind an LSM hook, e.g. bpf_lsm_file_open: its
+ * number of arguments, or -1 when the kernel has no such hook. */
+static int lsm_hook_nargs(const struct btf *vmlinux, const char *hook)
+{
+	const struct btf_type *t;
+	char name[96];
+	int id;
+
+	snprintf(name, sizeof(name), "bpf_lsm_%s", hook);
+	id = vmlinux ? btf__find_by_name_kind(vmlinux, name, BTF_KIND_FUNC) : -1;
+	if (id <= 0)
+		return -1;
+	t = btf__type_by_id(vmlinux, btf__type_by_id(vmlinux, id)->type);
+	return t && btf_is_func_proto(t) ? btf_vlen(t) : -1;
+}
+
+/*
+ * LSM programs load only with lsm: on kernels that refuse them (EPERM)
+ * one would fail the whole object. Of the hooks, only those the kernel
+ * has (the path hooks need CONFIG_SECURITY_PATH), and of the two bpf
+ * programs the one of the kernel's arity (lsm/hooks.bpf.h).
+ */
+static void lsm_autoload(struct shk_sensor *s, bool lsm)
+{
+	struct btf *vmlinux = lsm ? btf__load_vmlinux_btf() : NULL;
+	struct bpf_program *p;
+
+	bpf_object__for_each_program(p, s->skel->obj) {
+		const char *sec = bpf_program__section_name(p), *hook;
+		int nargs;
+
+		if (bpf_program__type(p) != BPF_PROG_TYPE_LSM)
+			continue;
+		hook = strchr(sec, '/');
+		nargs = hook ? lsm_hook_nargs(vmlinux, hook + 1) : -1;
+		if (nargs >= 0 && !strcmp(hook + 1, "bpf")) {
+			/* shk_lsm_bpf_kernel: the 4-argument hook (v6.16+) */
+			bool four = !strcmp(bpf_program__name(p), "shk_lsm_bpf_kernel");
+
+			if (four != (nargs > 3))
+				nargs = -1;
+		}
+		bpf_program__set_autoload(p, lsm && nargs >= 0);
+	}
+	btf__free(vmlinux);
+}
+
+/* Open and load the object, with or without fast reads and LSM hooks. */
+static int load_skel(struct shk_sensor *s, const struct shk_sensor_opts *opts, bool fast, bool lsm)
 {
 	sensor__destroy(s->skel);
 	s->skel = sensor__open();
 	if (!s->skel)
 		return -errno;
+	lsm_autoload(s, lsm);
 	s->skel->rodata->shk_self_pid = opts ? (uint32_t)opts->self_pid : 0;
 	/* the kernel counts per CPU: split the threshold so that all CPUs
 	 * together never hold more than wakeup_bytes unannounced */
@@ -159,6 +208,7 @@ struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor
 	struct shk_sensor *s;
 	const char *msg = NULL;
 	struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+	bool loaded;
 	int err;
 
 	verbose_libbpf = opts && opts->verbose;
@@ -187,10 +237,28 @@ struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor
 	/* Fast reads where the kernel supports them; if that load is refused
 	 * for any reason, the portable helper reads are the fallback. */
 	s->fast_reads = have_rdonly_cast();
-	err = load_skel(s, opts, s->fast_reads);
-	if (err && s->fast_reads) {
-		s->fast_reads = false;
-		err = load_skel(s, opts, false);
+	s->lsm = opts && opts->lsm;
+	/* With the LSM hooks first; a kernel that refuses them (to load or
+	 * to attach) still gets the sensors and the signal backend. */
+	for (;;) {
+		loaded = false;
+		err = load_skel(s, opts, s->fast_reads, s->lsm);
+		if (err && s->fast_reads) {
+			s->fast_reads = false;
+			err = load_skel(s, opts, false, s->lsm);
+		}
+		if (!err) {
+			loaded = true;
+			err = sensor__attach(s->skel);
+		}
+		if (!err || !s->lsm)
+			break;
+		s->lsm = false;
+		s->fast_reads = have_rdonly_cast();
+	}
+	if (err && loaded) {
+		msg = "cannot attach the sensors to their tracepoints";
+		goto fail;
 	}
 	if (err) {
 		if (!s->skel)
@@ -204,11 +272,6 @@ struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor
 		else
 			msg = "the kernel rejected the sensor programs (run with --verbose for the "
 			      "verifier log)";
-		goto fail;
-	}
-	err = sensor__attach(s->skel);
-	if (err) {
-		msg = "cannot attach the sensors to their tracepoints";
 		goto fail;
 	}
 	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
@@ -299,6 +362,19 @@ int shk_sensor_kp_maps(const struct shk_sensor *s, struct shk_kp_maps *ret)
 	return 0;
 }
 
+bool shk_sensor_lsm(const struct shk_sensor *s)
+{
+	return s->lsm;
+}
+
+int shk_sensor_kp_lsm(struct shk_sensor *s, bool on)
+{
+	if (on && !s->lsm)
+		return -ENOTSUP;
+	s->skel->bss->shk_kp_lsm = on;
+	return 0;
+}
+
 void shk_sensor_urgent_proc(struct shk_sensor *s, bool on)
 {
 	s->skel->bss->shk_urgent_proc = on;
@@ -374,6 +450,8 @@ int shk_sensor_stats(const struct shk_sensor *s, struct shk_sensor_stats *ret)
 		ret->kernel.truncated += per[i].truncated;
 		ret->kernel.enter_miss += per[i].enter_miss;
 		ret->kernel.compat += per[i].compat;
+		ret->kernel.kp_missed += per[i].kp_missed;
+		ret->kernel.kp_verdicts += per[i].kp_verdicts;
 	}
 	free(per);
 	ret->received = s->received;

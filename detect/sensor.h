@@ -26,6 +26,11 @@ struct shk_sensor_opts {
 	 * (shk_sensor_consume). 0: wake on every record. */
 	size_t wakeup_bytes;
 	bool verbose;         /* pass libbpf's messages through (to stderr) */
+	/* Also load the BPF-LSM hooks of the lsm backend (lsm/hooks.bpf.h).
+	 * If the kernel refuses them the sensors load without them:
+	 * shk_sensor_lsm() says which happened. Off, nothing LSM is loaded
+	 * (kernels that refuse LSM programs need that). */
+	bool lsm;
 };
 
 /* Totals over all CPUs, plus what userspace counted. */
@@ -70,6 +75,12 @@ struct shk_kp_maps {
 	int active, conf, base, clause, str, num, addr, stash, facts, protect, comm;
 };
 int shk_sensor_kp_maps(const struct shk_sensor *s, struct shk_kp_maps *ret);
+
+/* Whether the BPF-LSM hooks are loaded and attached (shk_sensor_opts.lsm). */
+bool shk_sensor_lsm(const struct shk_sensor *s);
+/* Hand the kernel policy to the LSM hooks (on) or to the signal checks
+ * (off, the default). -ENOTSUP when the hooks are not loaded. */
+int shk_sensor_kp_lsm(struct shk_sensor *s, bool on);
 
 /* Capture every syscall shrike knows. */
 int shk_sensor_want_all(struct shk_sensor *s);

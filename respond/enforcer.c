@@ -85,33 +85,42 @@ static int lsm_listed(void)
 	return yes;
 }
 
+/* The probe loads a program: done once, its answer kept (the daemon asks
+ * before loading the sensors and again when it picks the backend). */
 int shk_enforcer_probe_lsm(const char **ret_msg)
 {
 	static char msg[160];
+	static bool done;
+	static int result;
 	libbpf_print_fn_t old;
 	struct lsm_probe *p;
 	int err;
 
+	if (done) {
+		*ret_msg = result ? msg : NULL;
+		return result;
+	}
 	if (lsm_listed() == 0) {
-		*ret_msg = "BPF-LSM unavailable (bpf is not an active LSM, see " LSM_LIST
-			   "): using signal backend";
-		return -ENOTSUP;
+		snprintf(msg, sizeof(msg), "BPF-LSM unavailable (bpf is not an active LSM, see "
+			 LSM_LIST "): using signal backend");
+		err = -ENOTSUP;
+	} else {
+		old = libbpf_set_print(silent);
+		p = lsm_probe__open();
+		err = p ? lsm_probe__load(p) : -errno;
+		if (!err)
+			err = lsm_probe__attach(p);
+		lsm_probe__destroy(p);
+		libbpf_set_print(old);
+		if (err)
+			snprintf(msg, sizeof(msg),
+				 "BPF-LSM unavailable (%s loading lsm programs): using signal backend",
+				 -err == EPERM ? "EPERM" : strerror(-err));
 	}
-	old = libbpf_set_print(silent);
-	p = lsm_probe__open();
-	err = p ? lsm_probe__load(p) : -errno;
-	if (!err)
-		err = lsm_probe__attach(p);
-	lsm_probe__destroy(p);
-	libbpf_set_print(old);
-	if (err) {
-		snprintf(msg, sizeof(msg), "BPF-LSM unavailable (%s loading lsm programs): using signal backend",
-			 -err == EPERM ? "EPERM" : strerror(-err));
-		*ret_msg = msg;
-		return err;
-	}
-	*ret_msg = NULL;
-	return 0;
+	done = true;
+	result = err;
+	*ret_msg = err ? msg : NULL;
+	return err;
 }
 
 static uint32_t ns_inum(const char *path)
@@ -164,20 +173,21 @@ struct shk_enforcer *shk_enforcer_new(struct shk_sensor *s, const struct shk_enf
 	e->host_mntns = ns_inum("/proc/1/ns/mnt");
 	if (!e->host_mntns)
 		e->host_mntns = ns_inum("/proc/self/ns/mnt");
-	if (o->mode != SHK_ENFORCER_SIGNAL && shk_enforcer_probe_lsm(&why) == 0) {
-		/* The LSM hooks are not built yet: the probe only tells the
-		 * user that they could run here. */
-		e->backend = SHK_KB_SIGNAL;
-		snprintf(e->note, sizeof(e->note),
-			 "BPF-LSM is available, but shrike's LSM hooks are not built yet: using "
-			 "signal backend");
-		if (o->mode == SHK_ENFORCER_LSM) {
-			*ret_msg = "--enforcer lsm: shrike's LSM hooks are not built yet";
+	if (o->mode != SHK_ENFORCER_SIGNAL && shk_sensor_lsm(s)) {
+		/* before any policy is installed: the signal checks never
+		 * act on it, the hooks do */
+		if (shk_sensor_kp_lsm(s, true)) {
+			*ret_msg = "cannot hand the kernel policy to the LSM hooks";
 			free(e);
 			return NULL;
 		}
+		e->backend = SHK_KB_LSM;
+		snprintf(e->note, sizeof(e->note), "using lsm backend (BPF-LSM hooks)");
 		return e;
 	}
+	if (o->mode != SHK_ENFORCER_SIGNAL && shk_enforcer_probe_lsm(&why) == 0)
+		why = "BPF-LSM is available but the kernel refused shrike's LSM hooks (see "
+		      "--verbose): using signal backend";
 	if (o->mode == SHK_ENFORCER_LSM) {
 		*ret_msg = why ? why : "BPF-LSM unavailable";
 		free(e);
@@ -328,14 +338,18 @@ static int set_interest(struct shk_enforcer *e, const struct shk_kpolicy *kp, bo
 		uint8_t flags = 0;
 		int err;
 
-		if (cls == SHK_KP_EXEC)
+		if (cls == SHK_KP_EXEC && e->backend != SHK_KB_LSM)
 			continue; /* the exec tracepoint always checks */
 		if (add_only && !kp->conf.cls[cls].nclauses)
 			continue;
+		/* lsm: the hooks decide, the exit record takes their verdict
+		 * (a failed exec has one; a let-through exec's verdict goes
+		 * to its exec record) */
 		if (kp->conf.cls[cls].nclauses)
-			flags = cls == SHK_KP_OPEN	  ? SHK_INTEREST_KP_EXIT
-				: cls == SHK_KP_CONNECT ? SHK_INTEREST_KP_STASH
-							: SHK_INTEREST_KP_ENTER;
+			flags = e->backend == SHK_KB_LSM || cls == SHK_KP_CONNECT
+					? SHK_INTEREST_KP_STASH
+				: cls == SHK_KP_OPEN ? SHK_INTEREST_KP_EXIT
+						     : SHK_INTEREST_KP_ENTER;
 		for (const char *const *s = shk_kp_class_syscalls(cls); *s; s++) {
 			int nr = shk_syscall_nr(*s);
 

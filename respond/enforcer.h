@@ -42,9 +42,11 @@ struct shk_enforcer_stats {
 struct shk_enforcer;
 
 /*
- * Set up on top of a running sensor (which owns the policy maps). Fails
- * only when the requested mode cannot work (lsm asked for but refused),
- * with *ret_msg set; auto always succeeds.
+ * Set up on top of a running sensor (which owns the policy maps). The lsm
+ * backend runs when the sensor carries the LSM hooks (shk_sensor_opts.lsm,
+ * after shk_enforcer_probe_lsm()) and the mode is not signal. Fails only
+ * when the requested mode cannot work (lsm asked for but refused), with
+ * *ret_msg set; auto always succeeds.
  */
 struct shk_enforcer *shk_enforcer_new(struct shk_sensor *s, const struct shk_enforcer_opts *o,
 				      const char **ret_msg);
@@ -71,7 +73,8 @@ void shk_enforcer_stats(const struct shk_enforcer *e, struct shk_enforcer_stats 
 const char *shk_enforcer_where(enum shk_kv_backend b, uint32_t classes);
 
 /* Probe only (no sensor): would LSM programs load here? 0, or -errno with
- * *ret_msg explaining why not. Needs root. */
+ * *ret_msg explaining why not (ending in ": using signal backend"). Needs
+ * root; probed once, the answer is kept. */
 int shk_enforcer_probe_lsm(const char **ret_msg);
 
 #endif /* SHRIKE_ENFORCER_H */

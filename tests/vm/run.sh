@@ -2,7 +2,8 @@
 # VM tier: boot Debian's own kernel (6.1, BPF-LSM active) in qemu with an
 # initramfs carrying shrike, run the guest tests, and parse the verdict from
 # the console. Proves the CO-RE sensors on a kernel other than the build
-# host's; the BPF-LSM backend's tests join here (DESIGN.md, "Test tiers").
+# host's, and the lsm backend of kernel enforcement, which this host
+# refuses (DESIGN.md section 3, "Test tiers").
 #
 #   tests/vm/run.sh --build DIR
 #
@@ -55,6 +56,10 @@ copy_with_libs() {
 	done
 }
 copy_with_libs "$build/shrike" /bin/shrike
+# the enforcement cases' probe, static: one binary copied around the guest
+cc -static -O2 -Wall -Wextra -Werror -o "$root/bin/vmtry" "$here/vmtry.c"
+mkdir -p "$root/etc/shrike-vm"
+cp "$here/deny.yaml" "$root/etc/shrike-vm/deny.yaml"
 cp "$here/guest.sh" "$root/init"
 chmod +x "$root/init"
 echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
