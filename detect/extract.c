@@ -24,6 +24,7 @@
 
 #include "container.h"
 #include "containers.h"
+#include "k8s_labels.h"
 #include "pathutil.h"
 #include "proctable.h"
 #include "render.h"
@@ -1792,6 +1793,64 @@ static bool vmeta(struct shk_evalctx *ctx, struct shk_value *v, const char *s)
 	return s ? vcopy(ctx, v, s, strlen(s)) : na(v);
 }
 
+/* k8s.pod.labels ("key:value" items) and k8s.pod.label[key], copied
+ * from the label cache while it holds its lock. */
+struct labelv {
+	struct shk_evalctx *ctx;
+	const struct shk_fieldref *ref;
+	struct shk_value *v;
+	struct shk_strv *items;
+	uint32_t n;
+	bool found;
+};
+
+static void label_visit(void *arg, const char *k, size_t klen, const char *val, size_t vlen)
+{
+	struct labelv *l = arg;
+	char *d;
+
+	if (l->ref->id == SHK_FIELD_K8S_POD_LABEL) {
+		if (!l->found && klen == l->ref->key_len && !memcmp(k, l->ref->key, klen))
+			l->found = vcopy(l->ctx, l->v, val, vlen);
+		return;
+	}
+	if (!l->items || l->n >= SHK_PODLABELS_MAX || !(d = scratch(l->ctx, klen + vlen + 2)))
+		return;
+	memcpy(d, k, klen);
+	d[klen] = ':';
+	memcpy(d + klen + 1, val, vlen);
+	d[klen + vlen + 1] = '\0';
+	l->items[l->n].p = d;
+	l->items[l->n++].len = klen + vlen + 1;
+}
+
+/* Never waits for the API: labels not fetched yet are <NA> now, and the
+ * cache asks for them so that a later event has them. */
+static bool pod_labels(struct shk_evalctx *ctx, const struct shk_fieldref *ref,
+		       const char *uid, const struct shk_ctr_meta *m, struct shk_value *v)
+{
+	struct labelv l = { .ctx = ctx, .ref = ref, .v = v };
+	struct timespec ts;
+
+	if (!ctx->podlabels || !m->pod_ns || !m->pod_name)
+		return na(v);
+	if (ref->id == SHK_FIELD_K8S_POD_LABELS &&
+	    !(l.items = scratch(ctx, SHK_PODLABELS_MAX * sizeof(*l.items))))
+		return na(v);
+	/* the fetcher stamps answers with CLOCK_BOOTTIME too */
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	if (shk_podlabels_lookup(ctx->podlabels, uid, m->pod_ns, m->pod_name,
+				 (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec,
+				 label_visit, &l) < 0)
+		return na(v);
+	if (ref->id == SHK_FIELD_K8S_POD_LABEL)
+		return l.found ? true : na(v);
+	v->type = SHK_V_LIST;
+	v->n = l.n;
+	v->list = l.items;
+	return true;
+}
+
 static bool container_field(struct shk_evalctx *ctx, const struct shk_fieldref *ref,
 			    struct shk_value *v)
 {
@@ -1860,6 +1919,9 @@ static bool container_field(struct shk_evalctx *ctx, const struct shk_fieldref *
 		return m->sandbox_id ? vcopy(ctx, v, m->sandbox_id,
 					     strnlen(m->sandbox_id, SHK_CTR_SHORT_LEN))
 				     : na(v);
+	case SHK_FIELD_K8S_POD_LABEL:
+	case SHK_FIELD_K8S_POD_LABELS:
+		return pod_labels(ctx, ref, m->pod_uid ? m->pod_uid : id->pod_uid, m, v);
 	default:
 		return mount_field(ctx, ref, m, v);
 	}
@@ -2229,6 +2291,8 @@ static bool extract_raw(struct shk_evalctx *ctx, const struct shk_fieldref *ref,
 	case SHK_FIELD_K8S_NS_NAME:
 	case SHK_FIELD_K8S_POD_FULL_SANDBOX_ID:
 	case SHK_FIELD_K8S_POD_ID:
+	case SHK_FIELD_K8S_POD_LABEL:
+	case SHK_FIELD_K8S_POD_LABELS:
 	case SHK_FIELD_K8S_POD_NAME:
 	case SHK_FIELD_K8S_POD_SANDBOX_ID:
 	case SHK_FIELD_K8S_POD_UID:

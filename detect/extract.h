@@ -37,7 +37,8 @@
  *     outside containers they have Falco's host values (container.id,
  *     container.full_id and container.name are "host", the others <NA>),
  *     and a container whose metadata is not known (yet) has its ids,
- *     type and pod uid, the rest <NA>;
+ *     type and pod uid, the rest <NA>; k8s.pod.label[s] come from the
+ *     API client's cache (k8s_labels.h), <NA> until it has answered;
  *   - what the sensors do not report is <NA>: session and process group
  *     (proc.sid, proc.sname, proc.vpgid*), names of fds 0-2
  *     (proc.std*.name), memory and thread counts, service names
@@ -59,6 +60,7 @@
 #pragma GCC diagnostic pop
 
 struct shk_containers;
+struct shk_podlabels;
 struct shk_proctable;
 struct shk_users;
 struct shk_proc;
@@ -113,6 +115,9 @@ struct shk_evalctx {
 	/* NULL: the cache attached to procs (shk_proctable_set_containers()),
 	 * else container identity from the cgroup path only, no metadata */
 	struct shk_containers *containers;
+	/* NULL: k8s.pod.label[s] are <NA>; else the API client's pod label
+	 * cache (k8s_labels.h), read without waiting for the API */
+	struct shk_podlabels *podlabels;
 	const char *hostname;	     /* evt.hostname and the alert's "hostname" */
 	/* User names are looked up in <proc_root>/<pid>/root (NULL: "/proc"),
 	 * or in host_root (NULL: "/") for processes in host_mntns (0: never). */

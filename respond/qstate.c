@@ -93,6 +93,7 @@ static int load_locked(const char *dir, struct shk_qrec **ret, size_t *ret_n)
 		copy(r->kind, sizeof(r->kind), it, "kind");
 		copy(r->cgroup, sizeof(r->cgroup), it, "cgroup");
 		copy(r->rule, sizeof(r->rule), it, "rule");
+		copy(r->pod, sizeof(r->pod), it, "pod");
 	}
 	*ret = v;
 	*ret_n = n;
@@ -131,6 +132,8 @@ static int save_locked(const char *dir, const struct shk_qrec *v, size_t n)
 		cJSON_AddStringToObject(o, "rule", v[i].rule);
 		cJSON_AddNumberToObject(o, "time", (double)v[i].time);
 		cJSON_AddNumberToObject(o, "pid", v[i].pid);
+		if (v[i].pod[0])
+			cJSON_AddStringToObject(o, "pod", v[i].pod);
 		cJSON_AddItemToArray(root, o);
 	}
 	text = cJSON_Print(root);

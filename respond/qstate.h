@@ -23,6 +23,7 @@ struct shk_qrec {
 	char rule[256];
 	int64_t time;       /* when, seconds since the epoch */
 	int pid;            /* the process the alert was about */
+	char pod[320];      /* "ns/name" of a pod labelled through the API, or "" */
 };
 
 /* All records; a missing file is zero records. Caller frees *ret. */

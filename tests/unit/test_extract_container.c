@@ -12,10 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "containers.h"
 #include "evfixture.h"
+#include "k8s_labels.h"
 #include "testlib.h"
 
 #define CTRD "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
@@ -161,6 +163,50 @@ static void test_no_cache(void **state)
 	TEXT("fd.containername", "<NA>");
 }
 
+/* k8s.pod.label[s]: <NA> until the API client answered (the lookup only
+ * asks for the pod, with the name and namespace from the runtime's state),
+ * then the labels; a container without pod metadata never asks. */
+static char asked[512];
+
+static int fetch(void *c, const char *uid, const char *ns, const char *name)
+{
+	snprintf(asked, sizeof(asked), "%s %s %s", uid, ns, name);
+	return 0;
+}
+
+static void test_pod_labels(void **state)
+{
+	struct shk_podlabels_opts o = { .fetch = fetch };
+	struct shk_podlabels *pl = shk_podlabels_new(&o);
+	struct timespec ts;
+
+	assert_non_null(pl);
+	ctx.containers = cache;
+	ctx.podlabels = pl;
+	asked[0] = '\0';
+	exec_in(4500, POD "/cri-containerd-" CTRD ".scope", 7006);
+	TEXT("k8s.pod.labels", "<NA>");
+	TEXT("k8s.pod.label[app]", "<NA>");
+	assert_string_equal(asked, "7c3a9d1e-5b2f-4e8a-9c6d-0f1e2a3b4c5d shop web-7d4b9c8f5-x2x9q");
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	assert_int_equal(shk_podlabels_store(pl, "7c3a9d1e-5b2f-4e8a-9c6d-0f1e2a3b4c5d",
+					     "app\0web\0pod-template-hash\0" "7d4b9c8f5\0", 36, 2,
+					     (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec),
+			 0);
+	exec_in(4501, "", 7006);
+	TEXT("k8s.pod.labels", "(app:web,pod-template-hash:7d4b9c8f5)");
+	TEXT("k8s.pod.label[app]", "web");
+	TEXT("k8s.pod.label[pod-template-hash]", "7d4b9c8f5");
+	TEXT("k8s.pod.label[missing]", "<NA>");
+	/* docker: no pod, nothing asked */
+	asked[0] = '\0';
+	exec_in(4502, "/system.slice/docker-" DOCK ".scope", 7007);
+	TEXT("k8s.pod.labels", "<NA>");
+	assert_string_equal(asked, "");
+	ctx.podlabels = NULL;
+	shk_podlabels_free(pl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -169,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_state),
 		cmocka_unit_test(test_host),
 		cmocka_unit_test(test_no_cache),
+		cmocka_unit_test(test_pod_labels),
 	};
 
 	return cmocka_run_group_tests(tests, local_setup, local_teardown);

@@ -1,0 +1,589 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The Kubernetes API client (respond/k8s.h) against a fake API server on
+ * 127.0.0.1 (tests/lib/fakeapi.h), and its pod label cache
+ * (detect/k8s_labels.h): labels fetched once and cached, an API that is
+ * down or hangs costs counted errors and never a wait, the quarantine
+ * PATCH's verb, path, headers and body, credentials from kubeconfigs
+ * (and the plugins refused) and from a service account.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <cmocka.h>
+#include <cjson/cJSON.h>
+
+#include "fakeapi.h"
+#include "k8s.h"
+#include "k8s_labels.h"
+#include "testlib.h"
+
+#define UID "7c3a9d1e-5b2f-4e8a-9c6d-0f1e2a3b4c5d"
+#define PODPATH "/api/v1/namespaces/shop/pods/web-0"
+#define POD_JSON                                                                                  \
+	"{\"kind\":\"Pod\",\"apiVersion\":\"v1\",\"metadata\":{\"name\":\"web-0\",\"namespace\":" \
+	"\"shop\",\"uid\":\"" UID "\",\"labels\":{\"app\":\"web\",\"tier\":\"frontend\","       \
+	"\"bad\":7}},\"spec\":{}}"
+
+static struct fakeapi api;
+static char *dir;
+static int warnings;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void on_warn(void *ctx, const char *msg)
+{
+	(void)ctx;
+	(void)msg;
+	warnings++;
+}
+
+/* A kubeconfig with server and a token, in the test's directory. */
+static const char *kubeconfig(const char *server, const char *user_extra)
+{
+	static char path[1024];
+	char text[4096];
+
+	snprintf(path, sizeof(path), "%s/kubeconfig", dir);
+	snprintf(text, sizeof(text),
+		 "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+		 "contexts:\n- name: other\n  context: {cluster: nowhere, user: nobody}\n"
+		 "- name: test\n  context: {cluster: c1, user: u1, namespace: shop}\n"
+		 "clusters:\n- name: c1\n  cluster:\n    server: %s\n"
+		 "users:\n- name: u1\n  user:\n    token: tok-123\n%s",
+		 server, user_extra ? user_extra : "");
+	assert_int_equal(test_write_file(path, text), 0);
+	return path;
+}
+
+static struct shk_k8s *client(uint32_t timeout_ms)
+{
+	char server[64], err[SHK_K8S_ERR] = "";
+	struct shk_k8s_opts o = { .timeout_ms = timeout_ms, .warn = on_warn };
+	struct shk_k8s *k;
+
+	snprintf(server, sizeof(server), "http://127.0.0.1:%d", api.port);
+	o.kubeconfig = kubeconfig(server, NULL);
+	k = shk_k8s_new(&o, err, sizeof(err));
+	if (!k)
+		fail_msg("shk_k8s_new: %s", err);
+	return k;
+}
+
+struct seen {
+	char text[1024];
+	int n;
+};
+
+static void collect(void *arg, const char *k, size_t kl, const char *v, size_t vl)
+{
+	struct seen *s = arg;
+	size_t at = strlen(s->text);
+
+	snprintf(s->text + at, sizeof(s->text) - at, "%s%.*s=%.*s", s->n++ ? "," : "", (int)kl, k,
+		 (int)vl, v);
+}
+
+static int lookup(struct shk_podlabels *c, struct seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	return shk_podlabels_lookup(c, UID, "shop", "web-0", mono_ns(), collect, s);
+}
+
+/* Poll the cache until it answers (each lookup is instant), at most ms. */
+static int lookup_until(struct shk_podlabels *c, struct seen *s, int ms)
+{
+	int r = -EAGAIN;
+
+	for (int i = 0; i < ms / 5 && (r = lookup(c, s)) < 0; i++)
+		usleep(5000);
+	return r;
+}
+
+static int setup(void **state)
+{
+	dir = test_tmpdir();
+	assert_non_null(dir);
+	assert_int_equal(fakeapi_start(&api), 0);
+	warnings = 0;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[1200];
+
+	fakeapi_stop(&api);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", dir);
+	free(dir);
+	return 0;
+}
+
+static void test_labels_fetched_and_cached(void **state)
+{
+	struct shk_k8s *k;
+	struct shk_k8s_stats st;
+	struct fakeapi_req r;
+	struct seen s;
+
+	fakeapi_route(&api, "GET", PODPATH, 200, POD_JSON, 0);
+	k = client(2000);
+	/* not known yet: <NA> now, a fetch queued */
+	assert_int_equal(lookup(shk_k8s_podlabels(k), &s), -EAGAIN);
+	assert_int_equal(lookup_until(shk_k8s_podlabels(k), &s, 3000), 2);
+	/* the non-string label is dropped, the others kept in order */
+	assert_string_equal(s.text, "app=web,tier=frontend");
+	assert_int_equal(fakeapi_count(&api), 1);
+	assert_true(fakeapi_get(&api, 0, &r));
+	assert_string_equal(r.method, "GET");
+	assert_string_equal(r.path, PODPATH);
+	assert_string_equal(r.auth, "Bearer tok-123");
+	/* cached: more lookups, no more requests */
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(lookup(shk_k8s_podlabels(k), &s), 2);
+	usleep(100000);
+	assert_int_equal(fakeapi_count(&api), 1);
+	shk_k8s_stats(k, &st);
+	assert_int_equal(st.label_fetches, 1);
+	assert_int_equal(st.errors, 0);
+	shk_k8s_free(k);
+}
+
+/* A pod re-created under the same name is another pod: its labels are not
+ * taken for the old uid. Garbage is not either. */
+static void test_labels_wrong_pod_or_garbage(void **state)
+{
+	struct shk_k8s *k;
+	struct shk_k8s_stats st;
+	struct seen s;
+
+	fakeapi_route(&api, "GET", PODPATH, 200,
+		      "{\"metadata\":{\"uid\":\"00000000-0000-0000-0000-000000000000\","
+		      "\"labels\":{\"app\":\"evil\"}}}",
+		      0);
+	fakeapi_route(&api, "GET", "/api/v1/namespaces/shop/pods/junk", 200, "[1,2,{", 0);
+	k = client(2000);
+	assert_int_equal(lookup(shk_k8s_podlabels(k), &s), -EAGAIN);
+	assert_int_equal(shk_podlabels_lookup(shk_k8s_podlabels(k), "u-junk", "shop", "junk",
+					      mono_ns(), collect, &s),
+			 -EAGAIN);
+	assert_int_equal(fakeapi_wait(&api, 2, 3000), 2);
+	for (int i = 0; i < 200; i++) {
+		shk_k8s_stats(k, &st);
+		if (st.bad_answers == 2)
+			break;
+		usleep(5000);
+	}
+	assert_int_equal(st.bad_answers, 2);
+	assert_int_equal(st.errors, 2);
+	assert_int_equal(lookup(shk_k8s_podlabels(k), &s), -EAGAIN);
+	shk_k8s_free(k);
+}
+
+/* An API server that accepts connections and never answers: lookups stay
+ * instant, errors are counted, warnings rate-limited. */
+static void test_api_hangs_never_blocks(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int hole = socket(AF_INET, SOCK_STREAM, 0);
+	char server[64], err[SHK_K8S_ERR] = "";
+	struct shk_k8s_opts o = { .timeout_ms = 300, .warn = on_warn };
+	struct shk_podlabels *c;
+	struct shk_k8s_stats st;
+	struct shk_k8s *k;
+	uint64_t t0, worst = 0;
+	struct seen s;
+
+	/* listening, never accepting: connects succeed, answers never come */
+	assert_true(hole >= 0);
+	assert_int_equal(bind(hole, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(hole, 64), 0);
+	assert_int_equal(getsockname(hole, (struct sockaddr *)&a, &al), 0);
+	snprintf(server, sizeof(server), "http://127.0.0.1:%d", ntohs(a.sin_port));
+	o.kubeconfig = kubeconfig(server, NULL);
+	k = shk_k8s_new(&o, err, sizeof(err));
+	assert_non_null(k);
+	c = shk_k8s_podlabels(k);
+	/* 50 pods while the worker hangs on the first: every lookup returns
+	 * at once, without labels */
+	for (int i = 0; i < 50; i++) {
+		char uid[40], name[40];
+
+		snprintf(uid, sizeof(uid), "uid-%d", i);
+		snprintf(name, sizeof(name), "pod-%d", i);
+		t0 = mono_ns();
+		assert_int_equal(shk_podlabels_lookup(c, uid, "shop", name, mono_ns(), collect, &s),
+				 -EAGAIN);
+		if (mono_ns() - t0 > worst)
+			worst = mono_ns() - t0;
+	}
+	assert_true(worst < 5000000ull); /* < 5 ms, where a fetch takes 300 */
+	/* the timeouts are counted as errors; one warning for the lot */
+	for (int i = 0; i < 400; i++) {
+		shk_k8s_stats(k, &st);
+		if (st.errors >= 2)
+			break;
+		usleep(5000);
+	}
+	assert_true(st.errors >= 2);
+	assert_int_equal(warnings, 1);
+	t0 = mono_ns();
+	shk_k8s_free(k); /* cuts the hanging request short */
+	assert_true(mono_ns() - t0 < 2000000000ull);
+	close(hole);
+}
+
+/* Nothing listens at all: connection refused, counted, no labels. */
+static void test_api_down(void **state)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	int s0 = socket(AF_INET, SOCK_STREAM, 0);
+	char server[64], err[SHK_K8S_ERR] = "";
+	struct shk_k8s_opts o = { .timeout_ms = 500, .warn = on_warn };
+	struct shk_k8s_stats st;
+	struct shk_k8s *k;
+	struct shk_k8s_quarantine q = { .ns = "shop", .name = "web-0", .rule = "r", .time = 1 };
+	struct seen s;
+
+	assert_int_equal(bind(s0, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(s0, (struct sockaddr *)&a, &al), 0);
+	close(s0); /* a port nobody listens on */
+	snprintf(server, sizeof(server), "http://127.0.0.1:%d", ntohs(a.sin_port));
+	o.kubeconfig = kubeconfig(server, NULL);
+	k = shk_k8s_new(&o, err, sizeof(err));
+	assert_non_null(k);
+	assert_int_equal(lookup(shk_k8s_podlabels(k), &s), -EAGAIN);
+	for (int i = 0; i < 400; i++) {
+		shk_k8s_stats(k, &st);
+		if (st.errors >= 1)
+			break;
+		usleep(5000);
+	}
+	assert_int_equal(st.errors, 1);
+	assert_int_equal(lookup(shk_k8s_podlabels(k), &s), -EAGAIN); /* retried later */
+	/* a PATCH fails with the reason, after its retries */
+	assert_int_equal(shk_k8s_label_pod(k, &q, err, sizeof(err)), -ECONNREFUSED);
+	assert_non_null(strstr(err, "onnect"));
+	shk_k8s_stats(k, &st);
+	assert_int_equal(st.patch_failures, 1);
+	assert_int_equal(st.requests, 1 + 3);
+	shk_k8s_free(k);
+}
+
+static void test_patch_label(void **state)
+{
+	struct shk_k8s_quarantine q = { .ns = "shop", .name = "web-0", .rule = "Reverse shell",
+					.time = 1700000000, .summary = "Reverse shell (cmd=\"sh -i\")" };
+	char err[SHK_K8S_ERR] = "";
+	struct fakeapi_req r;
+	struct shk_k8s *k;
+	cJSON *j;
+	const cJSON *md, *x;
+
+	fakeapi_route(&api, "PATCH", PODPATH, 200, POD_JSON, 0);
+	k = client(2000);
+	assert_int_equal(shk_k8s_label_pod(k, &q, err, sizeof(err)), 0);
+	assert_int_equal(fakeapi_count(&api), 1);
+	assert_true(fakeapi_get(&api, 0, &r));
+	assert_string_equal(r.method, "PATCH");
+	assert_string_equal(r.path, PODPATH);
+	assert_string_equal(r.ctype, "application/merge-patch+json");
+	assert_string_equal(r.auth, "Bearer tok-123");
+	j = cJSON_Parse(r.body);
+	assert_non_null(j);
+	md = cJSON_GetObjectItemCaseSensitive(j, "metadata");
+	x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(md, "labels"),
+					     "shrike.io/quarantine");
+	assert_true(cJSON_IsString(x));
+	assert_string_equal(x->valuestring, "true");
+	x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(md, "annotations"),
+					     "shrike.io/quarantine-rule");
+	assert_string_equal(x->valuestring, "Reverse shell");
+	x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(md, "annotations"),
+					     "shrike.io/quarantine-time");
+	assert_string_equal(x->valuestring, "2023-11-14T22:13:20Z");
+	x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(md, "annotations"),
+					     "shrike.io/quarantine-alert");
+	assert_string_equal(x->valuestring, "Reverse shell (cmd=\"sh -i\")");
+	cJSON_Delete(j);
+
+	/* release: the label and annotations removed (merge-patch null) */
+	assert_int_equal(shk_k8s_unlabel_pod(k, "shop", "web-0", true, err, sizeof(err)), 0);
+	assert_true(fakeapi_get(&api, 1, &r));
+	assert_string_equal(r.method, "PATCH");
+	j = cJSON_Parse(r.body);
+	md = cJSON_GetObjectItemCaseSensitive(j, "metadata");
+	x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(md, "labels"),
+					     "shrike.io/quarantine");
+	assert_true(cJSON_IsNull(x));
+	x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(md, "annotations"),
+					     "shrike.io/quarantine-rule");
+	assert_true(cJSON_IsNull(x));
+	cJSON_Delete(j);
+
+	/* a name that would escape the URL path is never sent */
+	q.name = "../../secrets";
+	assert_int_equal(shk_k8s_label_pod(k, &q, err, sizeof(err)), -EINVAL);
+	assert_int_equal(fakeapi_count(&api), 2);
+	shk_k8s_free(k);
+}
+
+/* 403: not retried, the API's message in the error. 500: retried. */
+static void test_patch_errors(void **state)
+{
+	struct shk_k8s_quarantine q = { .ns = "shop", .name = "web-0", .rule = "r", .time = 1 };
+	char err[SHK_K8S_ERR] = "";
+	struct shk_k8s *k;
+
+	fakeapi_route(&api, "PATCH", PODPATH, 403,
+		      "{\"kind\":\"Status\",\"message\":\"pods \\\"web-0\\\" is forbidden\","
+		      "\"code\":403}",
+		      0);
+	k = client(2000);
+	assert_int_equal(shk_k8s_label_pod(k, &q, err, sizeof(err)), -EACCES);
+	assert_string_equal(err, "HTTP 403: pods \"web-0\" is forbidden");
+	assert_int_equal(fakeapi_count(&api), 1);
+	fakeapi_route(&api, "PATCH", PODPATH, 500, "oops", 0);
+	assert_int_equal(shk_k8s_label_pod(k, &q, err, sizeof(err)), -EIO);
+	assert_string_equal(err, "HTTP 500");
+	assert_int_equal(fakeapi_count(&api), 1 + 3);
+	/* 404: the pod is gone */
+	fakeapi_route(&api, "PATCH", PODPATH, 404, "{}", 0);
+	assert_int_equal(shk_k8s_label_pod(k, &q, err, sizeof(err)), -ENOENT);
+	shk_k8s_free(k);
+}
+
+static void test_kubeconfig(void **state)
+{
+	struct shk_k8s_creds c = { 0 };
+	char err[SHK_K8S_ERR] = "", path[1024], text[2048];
+
+	/* data fields are base64, files relative to the kubeconfig */
+	assert_int_equal(
+		shk_k8s_creds_kubeconfig(kubeconfig("https://10.1.2.3:6443",
+						    "    client-certificate: certs/c.pem\n"
+						    "    client-key-data: a2V5LWJ5dGVz\n"),
+					 &c, err, sizeof(err)),
+		0);
+	assert_string_equal(c.server, "https://10.1.2.3:6443");
+	assert_string_equal(c.token, "tok-123");
+	snprintf(path, sizeof(path), "%s/certs/c.pem", dir);
+	assert_string_equal(c.cert_file, path);
+	assert_int_equal(c.key_len, 9);
+	assert_memory_equal(c.key_data, "key-bytes", 9);
+	shk_k8s_creds_clear(&c);
+
+	/* exec plugins are refused, clearly */
+	assert_int_equal(shk_k8s_creds_kubeconfig(
+				 kubeconfig("https://x:6443", "    exec:\n      command: aws\n"), &c,
+				 err, sizeof(err)),
+			 -ENOTSUP);
+	assert_non_null(strstr(err, "exec credential plugins are not supported"));
+	assert_non_null(strstr(err, "kubeconfig"));
+	assert_int_equal(shk_k8s_creds_kubeconfig(
+				 kubeconfig("https://x:6443", "    auth-provider: {name: gcp}\n"), &c,
+				 err, sizeof(err)),
+			 -ENOTSUP);
+	/* a certificate without its key */
+	assert_int_equal(shk_k8s_creds_kubeconfig(
+				 kubeconfig("https://x:6443", "    client-certificate: c.pem\n"), &c,
+				 err, sizeof(err)),
+			 -EINVAL);
+	/* not a URL */
+	assert_int_equal(shk_k8s_creds_kubeconfig(kubeconfig("ftp://x", NULL), &c, err, sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "server must be an http(s) URL"));
+	/* bad base64 */
+	snprintf(path, sizeof(path), "%s/kc2", dir);
+	snprintf(text, sizeof(text),
+		 "current-context: a\ncontexts: [{name: a, context: {cluster: b}}]\n"
+		 "clusters: [{name: b, cluster: {server: 'https://h', "
+		 "certificate-authority-data: '!!notb64'}}]\n");
+	assert_int_equal(test_write_file(path, text), 0);
+	assert_int_equal(shk_k8s_creds_kubeconfig(path, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "base64"));
+	/* no such context; YAML errors located */
+	assert_int_equal(test_write_file(path, "current-context: zz\ncontexts: []\n"), 0);
+	assert_int_equal(shk_k8s_creds_kubeconfig(path, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "context 'zz' not found"));
+	assert_int_equal(test_write_file(path, "a: [1,\n"), 0);
+	assert_int_equal(shk_k8s_creds_kubeconfig(path, &c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "kc2:"));
+	assert_int_equal(shk_k8s_creds_kubeconfig("/nonexistent/kc", &c, err, sizeof(err)), -ENOENT);
+}
+
+static void test_incluster(void **state)
+{
+	struct shk_k8s_creds c = { 0 };
+	char err[SHK_K8S_ERR] = "", p[1024];
+
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	assert_int_equal(shk_k8s_creds_incluster(dir, &c, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "KUBERNETES_SERVICE_HOST"));
+	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+	assert_int_equal(shk_k8s_creds_incluster(dir, &c, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "token"));
+	snprintf(p, sizeof(p), "%s/token", dir);
+	assert_int_equal(test_write_file(p, "sa-token\n"), 0);
+	snprintf(p, sizeof(p), "%s/ca.crt", dir);
+	assert_int_equal(test_write_file(p, "-----BEGIN CERTIFICATE-----\n"), 0);
+	assert_int_equal(shk_k8s_creds_incluster(dir, &c, err, sizeof(err)), 0);
+	/* always https, with the service account's CA */
+	assert_string_equal(c.server, "https://10.96.0.1:443");
+	assert_string_equal(c.ca_file, p);
+	assert_non_null(c.token_file);
+	shk_k8s_creds_clear(&c);
+	setenv("KUBERNETES_SERVICE_HOST", "fd00::1", 1);
+	assert_int_equal(shk_k8s_creds_incluster(dir, &c, err, sizeof(err)), 0);
+	assert_string_equal(c.server, "https://[fd00::1]:443");
+	shk_k8s_creds_clear(&c);
+	setenv("KUBERNETES_SERVICE_PORT", "44x", 1);
+	assert_int_equal(shk_k8s_creds_incluster(dir, &c, err, sizeof(err)), -EINVAL);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
+}
+
+/* In-cluster credentials with an http:// override (tests, a proxy): the
+ * token file's content goes in the Authorization header. */
+static void test_incluster_token_header(void **state)
+{
+	char err[SHK_K8S_ERR] = "", p[1024], server[64];
+	struct shk_k8s_quarantine q = { .ns = "shop", .name = "web-0", .rule = "r", .time = 1 };
+	struct shk_k8s_opts o = { .timeout_ms = 2000, .sa_dir = dir, .api_server = server };
+	struct fakeapi_req r;
+	struct shk_k8s *k;
+
+	setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+	snprintf(p, sizeof(p), "%s/token", dir);
+	assert_int_equal(test_write_file(p, "projected-token\n"), 0);
+	snprintf(p, sizeof(p), "%s/ca.crt", dir);
+	assert_int_equal(test_write_file(p, "x\n"), 0);
+	snprintf(server, sizeof(server), "http://127.0.0.1:%d/", api.port);
+	fakeapi_route(&api, "PATCH", PODPATH, 200, "{}", 0);
+	k = shk_k8s_new(&o, err, sizeof(err));
+	assert_non_null(k);
+	assert_int_equal(shk_k8s_label_pod(k, &q, err, sizeof(err)), 0);
+	assert_true(fakeapi_get(&api, 0, &r));
+	assert_string_equal(r.path, PODPATH); /* the override's '/' is not doubled */
+	assert_string_equal(r.auth, "Bearer projected-token");
+	shk_k8s_free(k);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+}
+
+/* ---- the cache alone, with a fetcher that records ---------------------- */
+
+static int asked;
+static int refuse;
+
+static int fetch(void *ctx, const char *uid, const char *ns, const char *name)
+{
+	(void)ctx;
+	(void)uid;
+	(void)ns;
+	(void)name;
+	if (refuse)
+		return -EAGAIN;
+	asked++;
+	return 0;
+}
+
+static void test_cache_ttl_retry_bounds(void **state)
+{
+	struct shk_podlabels_opts o = { .capacity = 4, .ttl_ns = 1000, .retry_ns = 100,
+					.fetch = fetch };
+	struct shk_podlabels *c = shk_podlabels_new(&o);
+	struct shk_podlabels_stats st;
+	struct seen s = { 0 };
+	static char big[SHK_PODLABELS_BYTES + 2];
+
+	asked = refuse = 0;
+	assert_non_null(c);
+	assert_int_equal(shk_podlabels_lookup(c, "u1", "ns", "p1", 10, collect, &s), -EAGAIN);
+	assert_int_equal(asked, 1);
+	/* in flight: not asked again */
+	assert_int_equal(shk_podlabels_lookup(c, "u1", "ns", "p1", 20, collect, &s), -EAGAIN);
+	assert_int_equal(asked, 1);
+	/* a failure: asked again only after retry_ns */
+	assert_int_equal(shk_podlabels_fail(c, "u1", 30), 0);
+	assert_int_equal(shk_podlabels_lookup(c, "u1", "ns", "p1", 50, collect, &s), -EAGAIN);
+	assert_int_equal(asked, 1);
+	assert_int_equal(shk_podlabels_lookup(c, "u1", "ns", "p1", 130, collect, &s), -EAGAIN);
+	assert_int_equal(asked, 2);
+	assert_int_equal(shk_podlabels_store(c, "u1", "a\0b\0", 4, 1, 140), 0);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(shk_podlabels_lookup(c, "u1", "ns", "p1", 150, collect, &s), 1);
+	assert_string_equal(s.text, "a=b");
+	assert_int_equal(asked, 2);
+	/* expired: still served, and a refresh asked for */
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(shk_podlabels_lookup(c, "u1", "ns", "p1", 1200, collect, &s), 1);
+	assert_string_equal(s.text, "a=b");
+	assert_int_equal(asked, 3);
+	/* a refused request (queue full) is counted and retried later */
+	refuse = 1;
+	assert_int_equal(shk_podlabels_lookup(c, "u2", "ns", "p2", 1300, collect, &s), -EAGAIN);
+	refuse = 0;
+	assert_int_equal(shk_podlabels_lookup(c, "u2", "ns", "p2", 1350, collect, &s), -EAGAIN);
+	assert_int_equal(asked, 3);
+	assert_int_equal(shk_podlabels_lookup(c, "u2", "ns", "p2", 1450, collect, &s), -EAGAIN);
+	assert_int_equal(asked, 4);
+	/* hostile answers: over the limits, or not n pairs */
+	assert_int_equal(shk_podlabels_store(c, "u2", big, sizeof(big), 1, 1500), -E2BIG);
+	assert_int_equal(shk_podlabels_store(c, "u2", "a\0b\0", 4, 2, 1500), -E2BIG);
+	assert_int_equal(shk_podlabels_store(c, "u2", "a\0b", 3, 1, 1500), -E2BIG);
+	assert_int_equal(shk_podlabels_store(c, "gone", "a\0b\0", 4, 1, 1500), -ENOENT);
+	/* bounded: the least recently used goes */
+	for (int i = 3; i <= 6; i++) {
+		char uid[8], name[8];
+
+		snprintf(uid, sizeof(uid), "u%d", i);
+		snprintf(name, sizeof(name), "p%d", i);
+		shk_podlabels_lookup(c, uid, "ns", name, 2000 + (uint64_t)i, collect, &s);
+	}
+	shk_podlabels_stats(c, &st);
+	assert_int_equal(st.size, 4);
+	assert_int_equal(st.evictions, 2);
+	assert_int_equal(shk_podlabels_store(c, "u1", "a\0b\0", 4, 1, 3000), -ENOENT);
+	/* nothing to ask about */
+	assert_int_equal(shk_podlabels_lookup(c, "u9", "", "p", 1, collect, &s), -EINVAL);
+	shk_podlabels_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_labels_fetched_and_cached, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_labels_wrong_pod_or_garbage, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_api_hangs_never_blocks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_api_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_patch_label, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_patch_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_kubeconfig, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incluster, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_incluster_token_header, setup, teardown),
+		cmocka_unit_test(test_cache_ttl_retry_bounds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
