@@ -94,6 +94,8 @@ static void render_events(FILE *f, struct shk_run_metrics *m)
 		(unsigned long long)get(&m->drops));
 	fprintf(f, "shrike_kernel_dropped_total{reason=\"oversize\"} %llu\n",
 		(unsigned long long)get(&m->oversize));
+	simple(f, "shrike_drop_alerts_total", "counter",
+	       "Alerts raised because the kernel lost records.", get(&m->drop_alerts));
 	simple(f, "shrike_events_truncated_total", "counter",
 	       "Records with a string cut at its bound.", get(&m->truncated));
 	simple(f, "shrike_decoder_errors_total", "counter", "Malformed records dropped by the decoder.",
@@ -211,6 +213,8 @@ static void render_process(FILE *f, const struct shk_metrics_src *src)
 	fprintf(f, "process_cpu_seconds_total %.6f\n",
 		(double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
 			(double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	simple(f, "shrike_seccomp_filter", "gauge", "1 once shrike's seccomp filter is installed.",
+	       atomic_load(&src->m->hardened));
 	simple(f, "shrike_ready", "gauge", "1 once the sensors are attached and the rules loaded.",
 	       shk_metrics_healthy(src));
 }

@@ -35,7 +35,9 @@ struct shk_run_metrics {
 	/* the sensors' figures, published by the event loop thread */
 	shk_ctr received, drops, oversize, truncated, malformed, compat, kp_verdicts, kp_missed;
 	shk_ctr procs; /* process-table size */
+	shk_ctr drop_alerts; /* "events dropped" alerts raised (drops.h) */
 	atomic_bool ready, stopping;
+	atomic_bool hardened; /* the seccomp filter is installed (harden.h) */
 };
 
 /* Counters for nrules rules; NULL with errno ENOMEM. */

@@ -58,7 +58,11 @@ static int on_tick(void *ctx)
 		return err;
 	if (s->containers && (s->ticks + 1) % SWEEP_EVERY == 0)
 		shk_containers_sweep(s->containers);
-	if (++s->ticks % STATS_EVERY || shk_sensor_stats(s->sensor, &st))
+	if (++s->ticks % STATS_EVERY)
+		return 0;
+	if (s->o.on_second && (err = s->o.on_second(s->o.ctx)))
+		return err;
+	if (shk_sensor_stats(s->sensor, &st))
 		return 0;
 	if (st.kernel.drops > s->last_drops)
 		cli_warn("%llu events dropped: ring buffer full (total %llu; try --ringbuf-mb)",
@@ -71,6 +75,13 @@ static int on_tick(void *ctx)
 	s->last_drops = st.kernel.drops;
 	s->last_malformed = st.malformed;
 	return 0;
+}
+
+static int on_signal(int sig, void *ctx)
+{
+	struct session *s = ctx;
+
+	return s->o.on_signal ? s->o.on_signal(sig, s->o.ctx) : 0;
 }
 
 static int64_t boot_to_real(void)
@@ -129,6 +140,7 @@ int session_start(struct session *s, const struct session_opts *o)
 	 * 10 ms drain tick bounds the latency of a quiet trickle. */
 	so.wakeup_bytes = so.ringbuf_bytes / 32;
 	so.verbose = o->verbose;
+	so.lsm = o->lsm;
 	s->boot_to_real_ns = boot_to_real();
 	if (!stat("/proc/self/ns/mnt", &ns))
 		s->own_mntns = (uint32_t)ns.st_ino;
@@ -189,7 +201,7 @@ int session_run(struct session *s, const char *ready_what)
 	err = shk_proctable_seed(s->procs, "/proc");
 	if (err < 0)
 		cli_warn("cannot read /proc to seed the process table: %s", strerror(-err));
-	s->loop = loop_new(DRAIN_MS, on_tick, NULL, s);
+	s->loop = loop_new(DRAIN_MS, on_tick, on_signal, s);
 	if (!s->loop || loop_add_fd(s->loop, shk_sensor_fd(s->sensor), drain, s) ||
 	    (s->o.extra_fn && s->o.extra_fd >= 0 &&
 	     loop_add_fd(s->loop, s->o.extra_fd, s->o.extra_fn, s->o.extra_ctx))) {
@@ -214,11 +226,12 @@ void session_summary(struct session *s, const char *extra)
 		return;
 	fprintf(stderr,
 		"shrike: stopped: events=%llu %sdrops=%llu oversize=%llu truncated=%llu "
-		"malformed=%llu compat_skipped=%llu\n",
+		"malformed=%llu compat_skipped=%llu kp_verdicts=%llu kp_missed=%llu\n",
 		(unsigned long long)st.received, extra ? extra : "",
 		(unsigned long long)st.kernel.drops, (unsigned long long)st.kernel.oversize,
 		(unsigned long long)st.kernel.truncated, (unsigned long long)st.malformed,
-		(unsigned long long)st.kernel.compat);
+		(unsigned long long)st.kernel.compat, (unsigned long long)st.kernel.kp_verdicts,
+		(unsigned long long)st.kernel.kp_missed);
 	if (s->containers) {
 		struct shk_containers_stats cs;
 

@@ -22,12 +22,15 @@ struct loop;
 struct session_opts {
 	size_t ringbuf_bytes; /* 0: 8 MiB */
 	bool verbose;
+	bool lsm;               /* load the lsm backend's hooks (enforce_probe) */
 	shk_sensor_fn on_event; /* after the process table is updated */
 	void *ctx;
 	FILE *out;              /* flushed after each batch */
 	int extra_fd;           /* another fd for the loop (control socket), or -1 */
 	int (*extra_fn)(void *ctx);
 	void *extra_ctx;
+	int (*on_signal)(int sig, void *ctx); /* SIGHUP, SIGUSR1, with ctx; NULL: ignored */
+	int (*on_second)(void *ctx);          /* once a second in the loop, with ctx */
 };
 
 struct session {

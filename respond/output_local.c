@@ -149,10 +149,23 @@ static void file_close(struct sink *k)
 	k->impl = NULL;
 }
 
+/* SIGUSR1 (logrotate's postrotate): let go of the old file at once and,
+ * with keep_alive, create the new one now rather than at the next alert,
+ * so the rotation is visible when the signal has been handled. A failure
+ * is left to the next write, which retries and counts it. */
+static void file_reopen(struct sink *k)
+{
+	char err[8];
+
+	file_close_fd(k);
+	if (k->o.keep_alive)
+		file_open_fd(k, err, sizeof(err));
+}
+
 const struct sink_ops shk_sink_file_ops = {
 	.open = file_open,
 	.send = file_send,
-	.reopen = file_close_fd, /* the next write opens the path anew */
+	.reopen = file_reopen,
 	.close = file_close,
 };
 
