@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * System tier for `shrike run` with no --policy: shrike's own rules plus
- * policies/default.yaml. Reverse shells and miners are killed in enforce
- * mode (the response says done and the process is gone); with --dry-run
+ * policies/default.yaml. Reverse shells and miners are denied in the kernel
+ * and their trees killed in enforce mode (the responses say done and the
+ * process is gone); with --dry-run
  * the same attacks are only reported (would) and the miner keeps running.
  * Needs root.
  */
@@ -78,38 +79,51 @@ static void test_enforce_kills_shells_and_miners(void **state)
 	}
 	shrike_run_stop(&run);
 
-	/* Several reverse-shell rules match the one attack; the first to act
-	 * kills the tree, later ones find it gone. */
-	int done = 0, gone = 0, other = 0;
+	/* "Reverse shell" is denied in the kernel (the shell is killed at
+	 * exec); several reverse-shell rules also kill the tree: the first
+	 * to act kills it, later ones find it gone. */
+	int done = 0, gone = 0, other = 0, denied = 0;
 
 	for (int i = 0; i < run.nalerts; i++) {
 		const char *tags = cJSON_PrintUnformatted(cJSON_GetObjectItem(run.alerts[i], "tags"));
+		const cJSON *resp = cJSON_GetObjectItem(run.alerts[i], "response");
 
-		r = shrike_response0(run.alerts[i]);
-		if (tags && strstr(tags, "reverse_shell") && r) {
-			const char *o = shrike_json_str(r, "outcome"), *e = shrike_json_str(r, "error");
+		if (tags && strstr(tags, "reverse_shell"))
+			cJSON_ArrayForEach(r, resp) {
+				const char *o = shrike_json_str(r, "outcome"), *e = shrike_json_str(r, "error");
 
-			assert_string_equal(shrike_json_str(r, "action"), "kill");
-			assert_string_equal(shrike_json_str(r, "scope"), "process_tree");
-			assert_string_equal(shrike_json_str(r, "mode"), "enforce");
-			assert_string_equal(shrike_json_str(r, "from"), "Block reverse shells");
-			if (!strcmp(o, "done"))
-				done++;
-			else if (!strcmp(o, "failed") && e && !strcmp(e, "target already exited"))
-				gone++;
-			else
-				other++;
-		}
+				assert_string_equal(shrike_json_str(r, "mode"), "enforce");
+				if (!strcmp(shrike_json_str(r, "action"), "deny")) {
+					assert_string_equal(shrike_json_str(run.alerts[i], "rule"), "Reverse shell");
+					assert_string_equal(shrike_json_str(r, "from"),
+							    "Deny reverse shells in the kernel");
+					assert_string_equal(o, "done");
+					assert_non_null(strstr(shrike_json_str(r, "target"), "kernel"));
+					denied++;
+					continue;
+				}
+				assert_string_equal(shrike_json_str(r, "action"), "kill");
+				assert_string_equal(shrike_json_str(r, "scope"), "process_tree");
+				assert_string_equal(shrike_json_str(r, "from"), "Block reverse shells");
+				if (!strcmp(o, "done"))
+					done++;
+				else if (!strcmp(o, "failed") && e && !strcmp(e, "target already exited"))
+					gone++;
+				else
+					other++;
+			}
 		free((void *)tags);
 	}
-	fprintf(stderr, "reverse shell actions: %d done, %d already gone, %d other\n", done, gone,
-		other);
-	assert_true(done >= 1);
+	fprintf(stderr, "reverse shell: %d denied in the kernel; tree kills: %d done, %d already "
+		"gone, %d other\n", denied, done, gone, other);
+	assert_true(denied >= 1);
+	assert_true(done + gone >= 1);
 	assert_int_equal(other, 0);
 
 	a = shrike_run_find(&run, "Crypto miner started", "proc.name", "xmrig");
 	r = shrike_response0(a);
 	assert_non_null(r);
+	assert_string_equal(shrike_json_str(r, "action"), "deny"); /* in the kernel, at exec */
 	assert_string_equal(shrike_json_str(r, "outcome"), "done");
 	assert_true(killed);
 	shrike_run_free(&run);
