@@ -3,6 +3,7 @@
  * key tables; every error names file:line:column. */
 #include "config.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -394,6 +395,11 @@ static int k_log_level(struct shk_conf *c, const struct shk_ynode *v)
 	return r < 0 ? r : 0;
 }
 
+static int k_harden(struct shk_conf *c, const struct shk_ynode *v)
+{
+	return get_bool(c, v, "harden", &c->harden);
+}
+
 /* host:port, the host an IPv4 address or "localhost" */
 static int check_addr(struct shk_conf *c, const struct shk_ynode *v, const char *s)
 {
@@ -437,6 +443,74 @@ static int k_metrics(struct shk_conf *c, const struct shk_ynode *v)
 	return bad ? -EINVAL : 0;
 }
 
+/* A label key as Kubernetes allows it: [prefix/]name, the prefix a DNS
+ * subdomain (<= 253), the name <= 63 of [A-Za-z0-9._-], alphanumeric at
+ * both ends. */
+static bool label_key_valid(const char *s)
+{
+	const char *slash = strchr(s, '/'), *name = slash ? slash + 1 : s;
+	size_t n = strlen(name);
+
+	if (slash && (slash == s || (size_t)(slash - s) > 253 ||
+		      strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789.-") != (size_t)(slash - s)))
+		return false;
+	if (!n || n > 63 || !isalnum((unsigned char)name[0]) || !isalnum((unsigned char)name[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && !strchr("._-", name[i]))
+			return false;
+	return true;
+}
+
+static int k_k8s(struct shk_conf *c, const struct shk_ynode *v)
+{
+	static const char known[] = "enabled, kubeconfig, api_server, label_key, timeout_ms, "
+				    "label_ttl_s";
+	int bad = 0;
+
+	if (v->kind != SHK_Y_MAP)
+		return err_at(c, v, "k8s: expected a mapping (%s)", known);
+	for (uint32_t i = 0; i + 1 < v->n; i += 2) {
+		const struct shk_ynode *k = &v->kids[i], *val = &v->kids[i + 1];
+		const char *key = k->str ? k->str : "?", *s;
+
+		if (!strcmp(key, "enabled")) {
+			bad |= get_bool(c, val, "k8s.enabled", &c->k8s_enabled);
+		} else if (!strcmp(key, "timeout_ms")) {
+			bad |= get_u32(c, val, "k8s.timeout_ms", 100, 60000, &c->k8s.timeout_ms);
+		} else if (!strcmp(key, "label_ttl_s")) {
+			bad |= get_u32(c, val, "k8s.label_ttl_s", 1, 86400, &c->k8s.label_ttl_s);
+		} else if (!strcmp(key, "kubeconfig")) {
+			if (!(s = scalar(c, val, "k8s.kubeconfig")))
+				bad = -EINVAL;
+			else if (!*s)
+				bad |= err_at(c, val, "k8s.kubeconfig: empty path");
+			else
+				c->k8s.kubeconfig = s;
+		} else if (!strcmp(key, "api_server")) {
+			if (!(s = scalar(c, val, "k8s.api_server")))
+				bad = -EINVAL;
+			else if ((strncmp(s, "https://", 8) && strncmp(s, "http://", 7)) ||
+				 strpbrk(s, " \t\r\n") || !s[strcspn(s, ":") + 3])
+				bad |= err_at(c, val, "k8s.api_server: '%s' is not an http(s):// URL", s);
+			else
+				c->k8s.api_server = s;
+		} else if (!strcmp(key, "label_key")) {
+			if (!(s = scalar(c, val, "k8s.label_key")))
+				bad = -EINVAL;
+			else if (!label_key_valid(s))
+				bad |= err_at(c, val,
+					      "k8s.label_key: '%s' is not a Kubernetes label key "
+					      "([prefix/]name)", s);
+			else
+				c->k8s.label_key = s;
+		} else {
+			bad |= err_at(c, k, "unknown key 'k8s.%s' (known: %s)", key, known);
+		}
+	}
+	return bad ? -EINVAL : 0;
+}
+
 static int k_outputs(struct shk_conf *c, const struct shk_ynode *v)
 {
 	int bad = 0;
@@ -463,7 +537,9 @@ static const struct {
 	{ "state_dir", k_state_dir },
 	{ "control_socket", k_control },
 	{ "log_level", k_log_level },
+	{ "harden", k_harden },
 	{ "metrics", k_metrics },
+	{ "k8s", k_k8s },
 	{ "outputs", k_outputs },
 };
 
@@ -610,6 +686,7 @@ struct shk_conf *shk_config_new(void)
 	c->min_priority = -1;
 	c->json_output = -1;
 	c->log_level = SHK_LOG_INFO;
+	c->harden = true;
 	c->metrics_enabled = true;
 	c->metrics_addr = SHK_METRICS_ADDR;
 	return c;

@@ -17,7 +17,15 @@
  *   state_dir: /var/lib/shrike
  *   control_socket: /run/shrike/control.sock
  *   log_level: info                    # error | warning | info | debug
+ *   harden: true                       # seccomp filter after start-up (harden.c)
  *   metrics: {enabled: true, address: 127.0.0.1:8765}
+ *   k8s:                               # the Kubernetes API (respond/k8s.h)
+ *     enabled: false                   # pod labels as fields, pod quarantine labels
+ *     kubeconfig: /etc/shrike/kubeconfig  # absent: in-cluster service account
+ *     api_server: https://10.0.0.1:6443   # overrides the server (http:// allowed)
+ *     label_key: shrike.io/quarantine  # set to "true" on quarantined pods
+ *     timeout_ms: 5000                 # per API request, [100, 60000]
+ *     label_ttl_s: 300                 # pod labels cached, [1, 86400]
  *   outputs:
  *     - {type: stdout, json: true}
  *     - {type: file, path: /var/log/shrike/alerts.jsonl, keep_alive: true}
@@ -45,6 +53,7 @@
 
 #include "enforcer.h"
 
+#include "k8s.h"
 #include "outputs.h"
 #include "rule_loader.h"
 
@@ -74,8 +83,11 @@ struct shk_conf {
 	const char *state_dir;
 	const char *control_socket;
 	enum shk_log_level log_level;
+	bool harden; /* install the seccomp filter (default true) */
 	bool metrics_enabled;
 	const char *metrics_addr; /* host:port */
+	bool k8s_enabled;
+	struct shk_k8s_opts k8s; /* strings point into the config */
 	struct shk_sink_opts outputs[SHK_CONFIG_MAX_LIST];
 	uint32_t noutputs;
 	struct shk_diags *diags; /* errors and warnings, located (the loader's) */

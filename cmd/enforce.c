@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -34,6 +35,28 @@ int enforce_compile(struct enforce *en, const struct shk_ruleset *rs, struct shk
 	return 0;
 }
 
+int enforce_probe(struct enforce *en, bool *ret_lsm)
+{
+	const char *msg = NULL;
+
+	*ret_lsm = false;
+	if (en->mode == SHK_ENFORCER_SIGNAL)
+		return 0;
+	if (shk_enforcer_probe_lsm(&msg) == 0) {
+		*ret_lsm = true;
+		return 0;
+	}
+	if (en->mode == SHK_ENFORCER_LSM) {
+		const char *tail = msg ? strstr(msg, ": using signal backend") : NULL;
+
+		/* the probe's reason, without the fallback --enforcer lsm refuses */
+		cli_err("--enforcer lsm: %.*s: not starting", tail ? (int)(tail - msg) : 200,
+			msg ? msg : "BPF-LSM unavailable");
+		return -ENOTSUP;
+	}
+	return 0; /* auto: the signal backend, said once by enforce_start() */
+}
+
 int enforce_start(struct enforce *en, struct shk_sensor *s)
 {
 	struct shk_enforcer_opts o = { .mode = en->mode, .self_pid = getpid() };
@@ -54,8 +77,51 @@ int enforce_start(struct enforce *en, struct shk_sensor *s)
 	return 0;
 }
 
+int enforce_prepare(const struct shk_ruleset *rs, struct shk_plan *plan, bool strict,
+		    struct shk_kpolicy **ret_kp)
+{
+	struct enforce tmp = { 0 };
+	int err = enforce_compile(&tmp, rs, plan, strict);
+
+	if (err) {
+		shk_kpolicy_free(tmp.kp);
+		return err;
+	}
+	*ret_kp = tmp.kp;
+	return 0;
+}
+
+int enforce_switch(struct enforce *en, struct shk_kpolicy *kp, const struct shk_ruleset *old_rs,
+		   const struct shk_ruleset *new_rs)
+{
+	uint16_t old_gen = en->e ? shk_enforcer_gen(en->e) : 0;
+	int64_t *map = NULL;
+	uint32_t n = en->kp ? en->kp->nkernel : 0;
+	int err;
+
+	if (en->e && (err = shk_enforcer_install(en->e, kp)))
+		return err;
+	if (n && (map = calloc(n, sizeof(*map)))) {
+		for (uint32_t k = 0; k < n; k++) {
+			int64_t id = shk_kpolicy_rule_of(en->kp, k + 1);
+			const struct shk_rule *r = id >= 0 ? shk_ruleset_find(new_rs, old_rs->rules[id].name) : NULL;
+
+			map[k] = r ? (int64_t)r->id : -1;
+		}
+	}
+	free(en->prev_rule);
+	en->prev_rule = map;
+	en->nprev = map ? n : 0;
+	en->prev_gen = old_gen;
+	shk_kpolicy_free(en->kp);
+	en->kp = kp;
+	return 0;
+}
+
 void enforce_free(struct enforce *en)
 {
+	free(en->prev_rule);
+	en->prev_rule = NULL;
 	shk_enforcer_free(en->e);
 	en->e = NULL;
 	shk_kpolicy_free(en->kp);
@@ -83,6 +149,12 @@ int64_t enforce_verdict(struct enforce *en, const struct shk_event *ev,
 		return -1;
 	en->verdicts++;
 	if (kv->gen != shk_enforcer_gen(en->e)) {
+		/* decided by the previous policy, before a reload switched */
+		if (kv->gen == en->prev_gen && kv->rule && kv->rule <= en->nprev &&
+		    en->prev_rule[kv->rule - 1] >= 0) {
+			*ret_kv = kv;
+			return en->prev_rule[kv->rule - 1];
+		}
 		en->stale++;
 		return -1;
 	}

@@ -16,6 +16,11 @@
 struct enforce {
 	struct shk_kpolicy *kp;
 	struct shk_enforcer *e;
+	/* after a reload: verdicts of the previous generation still in the
+	 * ring buffer map to the new rule set by rule name */
+	uint16_t prev_gen;
+	int64_t *prev_rule; /* previous kernel rule number - 1 -> shk_rule id, -1 */
+	uint32_t nprev;
 	enum shk_enforcer_mode mode;
 	uint64_t verdicts;   /* records that carried a verdict */
 	uint64_t stale;      /* verdicts of another policy generation */
@@ -28,11 +33,26 @@ struct enforce {
 int enforce_compile(struct enforce *en, const struct shk_ruleset *rs, struct shk_plan *plan,
 		    bool strict);
 
+/* Before the sensors load: should they carry the LSM hooks? Probes
+ * BPF-LSM unless --enforcer signal; with --enforcer lsm and LSM refused,
+ * one error line and -ENOTSUP. */
+int enforce_probe(struct enforce *en, bool *ret_lsm);
+
 /* Probe the backend (one line on stderr says which and why) and install
  * the compiled policy. 0 or -errno after an error message. */
 int enforce_start(struct enforce *en, struct shk_sensor *s);
 
 void enforce_free(struct enforce *en);
+
+/* A reload: compile for rs and plan without touching the running policy;
+ * diagnostics to stderr. */
+int enforce_prepare(const struct shk_ruleset *rs, struct shk_plan *plan, bool strict,
+		    struct shk_kpolicy **ret_kp);
+/* Switch the kernel to kp (the running policy stays in force until the new
+ * one is complete). old_rs is the rule set of the running policy, new_rs
+ * kp's. On success en owns kp; on failure the caller still does. */
+int enforce_switch(struct enforce *en, struct shk_kpolicy *kp, const struct shk_ruleset *old_rs,
+		   const struct shk_ruleset *new_rs);
 
 /* The verdict an event carries: the shk_rule id it is about (or -1), with
  * *ret_kv set. */

@@ -24,6 +24,7 @@ static void usage(FILE *f)
 		"  fields     list the fields rules can use\n"
 		"  quarantine list|release  the quarantines in force; release them\n"
 		"  status     the running daemon's state (control socket)\n"
+		"  reload     make the running daemon load its policies again\n"
 		"  config check  validate the config file without starting\n"
 		"  version    print the version\n"
 		"  help       print this help\n"
@@ -33,30 +34,39 @@ static void usage(FILE *f)
 		"with BTF (/sys/kernel/btf/vmlinux).\n");
 }
 
-static void vmsg(const char *level, const char *fmt, va_list ap)
+/* The process logs to one stderr: one level for all of it (log_level). */
+static int log_level = 2;
+
+void cli_set_log_level(int level)
 {
-	fprintf(stderr, "shrike: %s", level);
+	log_level = level;
+}
+
+static void vmsg(int level, const char *fmt, va_list ap)
+{
+	static const char *const prefix[] = { "error: ", "warning: ", "", "debug: " };
+
+	if (level > log_level)
+		return;
+	fprintf(stderr, "shrike: %s", prefix[level]);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 }
 
-void cli_err(const char *fmt, ...)
-{
-	va_list ap;
+#define CLI_LOG_FN(name, level)                 \
+	void name(const char *fmt, ...)         \
+	{                                       \
+		va_list ap;                     \
+                                                \
+		va_start(ap, fmt);              \
+		vmsg(level, fmt, ap);           \
+		va_end(ap);                     \
+	}
 
-	va_start(ap, fmt);
-	vmsg("error: ", fmt, ap);
-	va_end(ap);
-}
-
-void cli_warn(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmsg("warning: ", fmt, ap);
-	va_end(ap);
-}
+CLI_LOG_FN(cli_err, 0)
+CLI_LOG_FN(cli_warn, 1)
+CLI_LOG_FN(cli_info, 2)
+CLI_LOG_FN(cli_debug, 3)
 
 int main(int argc, char **argv)
 {
@@ -88,6 +98,8 @@ int main(int argc, char **argv)
 		return cmd_quarantine(argc - 1, argv + 1);
 	if (!strcmp(cmd, "status"))
 		return cmd_status(argc - 1, argv + 1);
+	if (!strcmp(cmd, "reload"))
+		return cmd_reload(argc - 1, argv + 1);
 	if (!strcmp(cmd, "config"))
 		return cmd_config(argc - 1, argv + 1);
 	cli_err("unknown command '%s' (see 'shrike --help')", cmd);

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,8 @@
 #include "output.h"
 #include "outputs.h"
 #include "config.h"
+#include "drops.h"
+#include "harden.h"
 #include "metrics.h"
 #include "plan.h"
 #include "isolate.h"
@@ -52,6 +55,7 @@ struct run {
 	time_t started;
 	struct shk_plan *plan;
 	struct shk_executor *exec;
+	struct shk_k8s *k8s; /* the Kubernetes API client, NULL when off */
 	pthread_mutex_t out_mu; /* alerts come from the event loop and the executor */
 	uint64_t queue_full;
 	char hostname[256];
@@ -69,6 +73,18 @@ struct run {
 	struct shk_metrics_src msrc;
 	struct shk_metrics_server *metrics;
 	uint64_t last_snap_ns;
+	struct drops_watch drops; /* drop alerts (drops.h) */
+	bool no_harden;		  /* --no-harden */
+	/* rule sets replaced by a reload, kept until no queued action refers
+	 * to them; rs0 (the first) lives as long as the metrics listener */
+	struct gen {
+		struct shk_ruleset *rs;
+		struct shk_plan *plan;
+		struct shk_outputs *outs;
+	} old[16];
+	int nold;
+	struct shk_ruleset *rs0;
+	uint64_t reloads, reload_failures;
 	/* kernel enforcement; the verdict the current event carries */
 	struct enforce en;
 	int64_t vrule;
@@ -107,6 +123,8 @@ static void run_usage(FILE *f)
 		"                      priority=LEVEL (minimum priority to report, default debug),\n"
 		"                      json_output=true|false, ...\n"
 		"  --ringbuf-mb N      kernel ring buffer size in MiB (default 8)\n"
+		"  --no-harden         keep every capability and install no seccomp filter\n"
+		"                      (debugging; the config key is harden: true|false)\n"
 		"  -v, --verbose       show libbpf and verifier messages\n"
 		"  -h, --help          this help\n"
 		"\n"
@@ -229,6 +247,17 @@ static void pending_free(struct pending *p)
 	}
 }
 
+/* The pod an action's target is in, for quarantine: pod's API label. */
+static void target_pod(struct shk_evalctx *ctx, struct shk_target *t)
+{
+	struct shk_value v;
+
+	if (shk_extract_id(ctx, SHK_FIELD_K8S_NS_NAME, &v) && v.type == SHK_V_STR)
+		snprintf(t->pod_ns, sizeof(t->pod_ns), "%s", v.str.s);
+	if (shk_extract_id(ctx, SHK_FIELD_K8S_POD_NAME, &v) && v.type == SHK_V_STR)
+		snprintf(t->pod_name, sizeof(t->pod_name), "%s", v.str.s);
+}
+
 static int on_match(const struct shk_rule *rule, struct shk_evalctx *ctx, void *data)
 {
 	struct run *r = data;
@@ -245,7 +274,8 @@ static int on_match(const struct shk_rule *rule, struct shk_evalctx *ctx, void *
 	}
 	r->alerts++;
 	shk_ctr_inc(&r->m->alerts);
-	if (rule->id < r->m->rules_n)
+	/* per-rule counters are labelled from the start-up rule set */
+	if (rule->id < r->m->rules_n && r->rs == r->rs0)
 		shk_ctr_inc(&r->m->matches[rule->id]);
 	if (shk_sinks_need_json(r->sinks)) {
 		jw_reset(&r->w);
@@ -274,6 +304,8 @@ static int on_match(const struct shk_rule *rule, struct shk_evalctx *ctx, void *
 			pd->rule = rule;
 			t.alert = pd->json ? pd->json : pd->line; /* freed after done */
 			t.priority = shk_priority_name(rule->priority);
+			t.summary = pd->line;
+			target_pod(ctx, &t);
 			if (!shk_executor_submit(r->exec, rule, plan, &t, ev->hdr->ts_ns, pd))
 				return 0; /* on_done delivers the alert */
 			r->queue_full++;
@@ -390,6 +422,9 @@ static void status_json(struct run *r, struct jw *w)
 	jw_kuint(w, "actions_enforced", r->plan->nenforce);
 	jw_kbool(w, "dry_run", r->dry_run);
 	jw_kstr(w, "deny_backend", enforce_backend(&r->en));
+	jw_kint(w, "seccomp", harden_mode(0)); /* 2: the filter is on */
+	jw_kuint(w, "reloads", r->reloads);
+	jw_kuint(w, "reload_failures", r->reload_failures);
 	enforce_status_json(&r->en, w);
 	jw_kbool(w, "sensor_fast_reads", shk_sensor_fast_reads(r->ses.sensor));
 	jw_key(w, "counters");
@@ -425,8 +460,136 @@ static void status_json(struct run *r, struct jw *w)
 	free(q);
 }
 
+static int select_syscalls(struct run *r, size_t *ret_blind);
+static void mark_urgent(struct run *r);
+static int start_executor(struct run *r);
+
+static void gen_free(struct gen *g)
+{
+	shk_outputs_free(g->outs);
+	shk_plan_free(g->plan);
+	shk_ruleset_free(g->rs);
+	memset(g, 0, sizeof(*g));
+}
+
+/* Free what a reload replaced once no queued action can refer to it. */
+static void gens_collect(struct run *r)
+{
+	if (r->exec && !shk_executor_idle(r->exec))
+		return;
+	for (int i = 0; i < r->nold; i++)
+		gen_free(&r->old[i]);
+	r->nold = 0;
+}
+
+/*
+ * Reload the policies from the same paths. Everything is compiled first;
+ * any error keeps the running policies. The kernel switches to the new
+ * deny rules in one store, so no moment is without rules. Then the engine
+ * takes the new rule set and plan.
+ */
+static int reload(struct run *r, char *msg, size_t size)
+{
+	struct shk_plan_opts po = { .dry_run = r->dry_run, .strict = r->strict,
+				    .default_mode = r->cfg->mode };
+	struct shk_kpolicy *kp = NULL;
+	struct shk_ruleset *rs;
+	struct shk_outputs *outs = NULL;
+	struct shk_plan *plan = NULL;
+	struct shk_diags dg;
+	size_t nerrors = 0, nblind = 0;
+	char buf[2048];
+	int err = -EINVAL;
+
+	gens_collect(r);
+	if (r->nold == (int)(sizeof(r->old) / sizeof(r->old[0]))) {
+		snprintf(msg, size, "error: earlier reloads still have actions in flight; try again");
+		return -EBUSY;
+	}
+	rs = policy_load((char **)r->policies, r->npolicies, true, &nerrors);
+	if (!rs || nerrors) {
+		snprintf(msg, size, "error: %zu error(s) in the policies (see shrike's stderr or "
+			 "shrike validate): the running policies stay", nerrors);
+		goto fail;
+	}
+	shk_diags_init(&dg);
+	plan = shk_plan_build(rs, &po, &dg);
+	for (size_t i = 0; i < dg.n; i++) {
+		shk_diag_format(&dg.v[i], buf, sizeof(buf));
+		fprintf(stderr, "%s\n", buf);
+	}
+	nerrors = dg.nerrors;
+	shk_diags_clear(&dg);
+	if (!plan || nerrors) {
+		snprintf(msg, size, "error: %zu error(s) in the policies' actions: the running "
+			 "policies stay", nerrors);
+		goto fail;
+	}
+	if ((err = enforce_prepare(rs, plan, r->strict, &kp))) {
+		snprintf(msg, size, "error: the deny rules do not compile (%s): the running "
+			 "policies stay", strerror(-err));
+		goto fail;
+	}
+	outs = shk_outputs_new(rs, true);
+	if (!outs) {
+		err = -ENOMEM;
+		snprintf(msg, size, "error: out of memory: the running policies stay");
+		goto fail;
+	}
+	if ((err = enforce_switch(&r->en, kp, r->rs, rs))) {
+		snprintf(msg, size, "error: cannot install the new kernel policy (%s): the running "
+			 "policies stay", strerror(-err));
+		goto fail;
+	}
+	kp = NULL;
+	/* the engine: from the next event on */
+	if (r->rs != r->rs0)
+		r->old[r->nold++] = (struct gen){ r->rs, r->plan, r->outs };
+	else
+		r->old[r->nold++] = (struct gen){ NULL, r->plan, r->outs }; /* rs0 stays */
+	r->rs = rs;
+	r->plan = plan;
+	r->outs = outs;
+	if (plan->nactions && (err = start_executor(r)) < 0)
+		cli_warn("reload: no executor: %s", strerror(-err));
+	if ((err = select_syscalls(r, &nblind)))
+		cli_warn("reload: cannot select syscalls: %s", strerror(-err));
+	mark_urgent(r);
+	r->reloads++;
+	snprintf(msg, size, "reloaded: %u rules, %u skipped; %u actions, %u enforced; %u deny rules "
+		 "in the kernel, %u falling back",
+		 rs->nrules, rs->nskipped, plan->nactions, plan->nenforce, r->en.kp->nkernel,
+		 r->en.kp->nfallback);
+	fprintf(stderr, "shrike: %s\n", msg);
+	return 0;
+fail:
+	r->reload_failures++;
+	shk_kpolicy_free(kp);
+	shk_outputs_free(outs);
+	shk_plan_free(plan);
+	shk_ruleset_free(rs);
+	fprintf(stderr, "shrike: reload: %s\n", msg);
+	return err ? err : -EINVAL;
+}
+
 /* Control requests are answered in the event loop: they are rare, the
  * peer is root, and every read and write on it is time-bounded. */
+/* A released pod quarantine's API label goes too: queued, since this runs
+ * on the event loop, which must not wait for the API server. */
+static const char *k8s_unlabel(struct run *r, const struct shk_qrec *q)
+{
+	char ns[64], name[254], err[SHK_K8S_ERR];
+	const char *slash = strchr(q->pod, '/');
+
+	if (!r->k8s || !slash)
+		return "";
+	snprintf(ns, sizeof(ns), "%.*s", (int)(slash - q->pod), q->pod);
+	snprintf(name, sizeof(name), "%s", slash + 1);
+	return shk_k8s_unlabel_pod(r->k8s, ns, name, false, err, sizeof(err))
+		       ? " (the pod's label stays: cannot queue its removal)"
+		       : " (pod label removal queued)";
+}
+
 static void control_serve(struct run *r, int fd, const char *req)
 {
 	const char *dir = r->state_dir ? r->state_dir : SHK_STATE_DIR;
@@ -452,18 +615,23 @@ static void control_serve(struct run *r, int fd, const char *req)
 			if (shk_qstate_release(dir, &q[i], &iso, msg, sizeof(msg)))
 				dprintf(fd, "error: quarantine %u: %s\n", q[i].id, msg);
 			else
-				dprintf(fd, "%s\n", msg);
+				dprintf(fd, "%s%s\n", msg, k8s_unlabel(r, &q[i]));
 		}
 		if (!found && !all)
 			dprintf(fd, "error: no quarantine %s (see shrike quarantine list)\n", req + 19);
 		shk_isolator_free(iso);
 		free(q);
+	} else if (!strcmp(req, "reload")) {
+		char msg[512];
+
+		reload(r, msg, sizeof(msg));
+		dprintf(fd, "%s\n", msg);
 	} else if (!strcmp(req, "reopen")) {
 		shk_sinks_reopen(r->sinks); /* logrotate's postrotate */
 		dprintf(fd, "outputs reopened\n");
 	} else {
-		dprintf(fd, "error: unknown request '%.64s' (status, reopen, quarantine release "
-			"ID|--all)\n", req);
+		dprintf(fd, "error: unknown request '%.64s' (status, reload, reopen, quarantine "
+			"release ID|--all)\n", req);
 	}
 	jw_free(&w);
 }
@@ -486,6 +654,111 @@ static int on_control(void *ctx)
 	}
 }
 
+/* SIGUSR1: logrotate moved the files; SIGHUP is the reload's. */
+static int on_signal(int sig, void *ctx)
+{
+	struct run *r = ctx;
+
+	if (sig == SIGUSR1) {
+		cli_info("SIGUSR1: reopening file outputs");
+		shk_sinks_reopen(r->sinks);
+	} else if (sig == SIGHUP) {
+		char msg[512];
+
+		reload(r, msg, sizeof(msg)); /* reports on stderr either way */
+	}
+	return 0;
+}
+
+static uint64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static struct drops_counts drop_counts(const struct shk_sensor_stats *st)
+{
+	return (struct drops_counts){ .emitted = st->kernel.emitted, .drops = st->kernel.drops,
+				      .oversize = st->kernel.oversize };
+}
+
+/* Once a second: fresh figures for /metrics even when idle, and a
+ * rate-limited alert through the outputs when the kernel lost records. */
+static int on_second(void *ctx)
+{
+	struct run *r = ctx;
+	struct shk_sensor_stats st;
+	struct drops_report rep;
+	struct drops_counts now;
+	char text[512];
+
+	publish_stats(r);
+	if (shk_sensor_stats(r->ses.sensor, &st))
+		return 0;
+	now = drop_counts(&st);
+	if (!drops_watch_check(&r->drops, &now, clock_ns(CLOCK_MONOTONIC), &rep))
+		return 0;
+	shk_ctr_inc(&r->m->drop_alerts);
+	drops_alert_text(&rep, text, sizeof(text));
+	jw_reset(&r->w);
+	drops_alert_json(&r->w, &rep, r->hostname, clock_ns(CLOCK_REALTIME));
+	deliver(r, SHK_PRIO_CRITICAL, DROPS_RULE, text, text, jw_cstr(&r->w), NULL);
+	return 0;
+}
+
+/* Drops from here on are alerted (on_second). */
+static void drops_start(struct run *r)
+{
+	struct shk_sensor_stats st = { 0 };
+	struct drops_counts now;
+
+	shk_sensor_stats(r->ses.sensor, &st);
+	now = drop_counts(&st);
+	drops_watch_init(&r->drops, &now, clock_ns(CLOCK_MONOTONIC), DROPS_INTERVAL_NS);
+}
+
+/* Capabilities shrike never uses go first (harden.h); failing to drop
+ * them is no reason not to protect (fail open, with a warning). */
+static void drop_caps(struct run *r)
+{
+	uint32_t n = 0;
+	int err;
+
+	if (r->no_harden || !r->cfg->harden)
+		return;
+	err = harden_drop_caps(&n);
+	if (err)
+		cli_warn("cannot drop unneeded capabilities: %s", strerror(-err));
+	else
+		cli_debug("dropped %u capabilities shrike does not use", n);
+}
+
+/* The seccomp filter, once everything is open and attached. Fail closed:
+ * an agent configured to harden itself does not run unhardened. */
+static int harden(struct run *r)
+{
+	struct harden_info hi;
+	int err;
+
+	if (r->no_harden || !r->cfg->harden) {
+		cli_info("not hardened: no seccomp filter (%s)",
+			 r->no_harden ? "--no-harden" : "harden: false");
+		return 0;
+	}
+	err = harden_apply(&hi);
+	if (err) {
+		cli_err("cannot install the seccomp filter: %s (harden: false or --no-harden runs "
+			"without it)", strerror(-err));
+		return err;
+	}
+	atomic_store(&r->m->hardened, true);
+	cli_debug("seccomp filter installed: %u syscalls allowed, %u kill the process, the rest "
+		  "fail with EPERM", hi.allowed, hi.killed);
+	return 0;
+}
+
 /* The config file, its drop-ins and -o overrides; --flags win over them. */
 static int apply_config(struct run *r, struct session_opts *so, char **policies, int *npolicies)
 {
@@ -494,6 +767,7 @@ static int apply_config(struct run *r, struct session_opts *so, char **policies,
 	if (!c)
 		return -EINVAL;
 	r->cfg = c;
+	cli_set_log_level((int)c->log_level);
 	if (c->rule_matching >= 0)
 		r->matching = c->rule_matching ? SHK_MATCH_ALL : SHK_MATCH_FIRST;
 	if (c->min_priority >= 0)
@@ -655,7 +929,6 @@ static int build_plan(struct run *r)
 {
 	struct shk_plan_opts po = { .dry_run = r->dry_run, .strict = r->strict,
 				    .default_mode = r->cfg->mode };
-	struct shk_executor_opts xo = { .done = on_done, .ctx = r };
 	struct shk_diags dg;
 	char buf[2048];
 	int ret = 0;
@@ -678,13 +951,48 @@ static int build_plan(struct run *r)
 		return ret;
 	if (ret || !r->plan->nactions)
 		return ret;
-	xo.state_dir = r->state_dir;
-	xo.rate_per_rule = r->plan->rate_per_rule;
-	xo.breaker_per_sec = r->plan->rate_global;
-	r->exec = shk_executor_new(&xo);
+	return start_executor(r);
+}
+
+static void k8s_warn(void *ctx, const char *msg)
+{
+	cli_warn("%s", msg);
+}
+
+/* The Kubernetes API client, when k8s.enabled. Fails open: without it the
+ * label fields are <NA> and pod quarantines are local only, but shrike
+ * still detects and acts. */
+static void start_k8s(struct run *r)
+{
+	struct shk_k8s_opts o;
+	char err[SHK_K8S_ERR] = "";
+
+	if (!r->cfg->k8s_enabled || r->k8s)
+		return;
+	o = r->cfg->k8s;
+	o.warn = k8s_warn;
+	r->k8s = shk_k8s_new(&o, err, sizeof(err));
+	if (!r->k8s)
+		cli_warn("k8s: %s: no pod labels, pod quarantines stay local", err);
+}
+
+/* The executor, for a plan with actions, and the plan's protect lists. */
+static int start_executor(struct run *r)
+{
+	struct shk_executor_opts xo = { .done = on_done, .ctx = r };
+
 	if (!r->exec) {
-		cli_err("cannot start the response executor: %s", strerror(errno));
-		return -errno;
+		xo.state_dir = r->state_dir;
+		xo.k8s = r->k8s;
+		xo.rate_per_rule = r->plan->rate_per_rule;
+		xo.breaker_per_sec = r->plan->rate_global;
+		r->exec = shk_executor_new(&xo);
+		if (!r->exec) {
+			cli_err("cannot start the response executor: %s", strerror(errno));
+			return -errno;
+		}
+		for (uint32_t i = 0; i < r->cfg->nprotect; i++)
+			shk_executor_protect(r->exec, r->cfg->protect[i]);
 	}
 	for (uint32_t i = 0; i < r->plan->nprotect; i++) {
 		const struct shk_protect *p = r->plan->protect[i];
@@ -709,6 +1017,7 @@ int cmd_run(int argc, char **argv)
 		{ "strict", no_argument, NULL, 'S' },	    { "state-dir", required_argument, NULL, 'T' },
 		{ "control", required_argument, NULL, 'C' }, { "config", required_argument, NULL, 'c' },
 		{ "enforcer", required_argument, NULL, 'E' },
+		{ "no-harden", no_argument, NULL, 'H' },
 		{ 0 },
 	};
 	char *policies[MAX_POLICIES];
@@ -767,6 +1076,9 @@ int cmd_run(int argc, char **argv)
 		case 'C':
 			r->control_path = optarg;
 			break;
+		case 'H':
+			r->no_harden = true;
+			break;
 		case 'o':
 			if (r->nsets == (int)(sizeof(r->sets) / sizeof(r->sets[0]))) {
 				cli_err("-o: at most %d", r->nsets);
@@ -803,6 +1115,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (apply_config(r, &so, policies, &npolicies))
 		goto usage;
+	drop_caps(r); /* while there is one thread */
 	if (!enforcer_set)
 		r->en.mode = r->cfg->enforcer; /* the command line wins */
 	if (!npolicies && (npolicies = policy_defaults(policies)) < 0)
@@ -816,10 +1129,10 @@ int cmd_run(int argc, char **argv)
 			nerrors);
 		goto out;
 	}
+	start_k8s(r);
 	if (build_plan(r))
 		goto out;
-	for (uint32_t i = 0; r->exec && i < r->cfg->nprotect; i++)
-		shk_executor_protect(r->exec, r->cfg->protect[i]);
+	r->rs0 = r->rs;
 	r->outs = shk_outputs_new(r->rs, true);
 	r->m = shk_run_metrics_new(r->rs->nrules);
 	if (!r->outs || !r->m || shk_evalctx_init(&r->ctx)) {
@@ -843,6 +1156,10 @@ int cmd_run(int argc, char **argv)
 	so.extra_fd = r->control_fd;
 	so.extra_fn = on_control;
 	so.extra_ctx = r;
+	so.on_signal = on_signal;
+	so.on_second = on_second;
+	if (enforce_probe(&r->en, &so.lsm))
+		goto out;
 	if (session_start(&r->ses, &so))
 		goto out;
 	if (gethostname(r->hostname, sizeof(r->hostname) - 1))
@@ -850,6 +1167,7 @@ int cmd_run(int argc, char **argv)
 	r->ctx.procs = r->ses.procs;
 	r->ctx.users = r->ses.users;
 	r->ctx.containers = r->ses.containers;
+	r->ctx.podlabels = r->k8s ? shk_k8s_podlabels(r->k8s) : NULL;
 	r->ctx.hostname = r->hostname;
 	r->ctx.host_mntns = r->ses.own_mntns;
 	r->ctx.boot_to_real_ns = r->ses.boot_to_real_ns;
@@ -860,6 +1178,9 @@ int cmd_run(int argc, char **argv)
 	mark_urgent(r);
 	if (enforce_start(&r->en, r->ses.sensor))
 		goto out;
+	if (harden(r))
+		goto out;
+	drops_start(r);
 	snprintf(what, sizeof(what), "%u rules loaded, %u skipped; %u actions, %u enforced%s",
 		 r->rs->nrules, r->rs->nskipped, r->plan->nactions, r->plan->nenforce,
 		 r->dry_run ? " (dry run: audit only)" : "");
@@ -890,11 +1211,16 @@ out:
 	shk_executor_free(r->exec);
 	shk_sinks_free(r->sinks); /* after the executor: its last alerts */
 	session_stop(&r->ses);
+	shk_k8s_free(r->k8s); /* after the executor and the event loop, its users */
 	if (r->control_fd >= 0) {
 		close(r->control_fd);
 		unlink(r->control_path);
 	}
 	enforce_free(&r->en);
+	for (int i = 0; i < r->nold; i++)
+		gen_free(&r->old[i]);
+	if (r->rs0 != r->rs)
+		shk_ruleset_free(r->rs0);
 	shk_plan_free(r->plan);
 	pthread_mutex_destroy(&r->out_mu);
 	shk_evalctx_fini(&r->ctx);

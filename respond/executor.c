@@ -17,6 +17,7 @@
 #include "container.h"
 #include "freeze.h"
 #include "isolate.h"
+#include "k8s.h"
 #include "kill.h"
 #include "qstate.h"
 #include "safety.h"
@@ -39,6 +40,7 @@ struct shk_executor {
 	bool running, stop;
 	struct job *q;
 	uint32_t head, count;
+	uint32_t inflight; /* taken off the queue, done() not returned yet */
 	struct shk_cgroup_mounts mounts;
 	struct shk_safety *safety;
 	struct shk_isolator *iso; /* no allow-list; others are made on demand */
@@ -199,9 +201,41 @@ static void record_quarantine(struct shk_executor *x, const struct job *j,
 	snprintf(rec.kind, sizeof(rec.kind), "%s", shk_act_name(a->act));
 	snprintf(rec.cgroup, sizeof(rec.cgroup), "%s", abs);
 	snprintf(rec.rule, sizeof(rec.rule), "%s", j->rule->name);
+	if (x->o.k8s && a->act == SHK_ACT_QUARANTINE && a->scope == SHK_SCOPE_POD && j->t.pod_ns[0] &&
+	    j->t.pod_name[0])
+		snprintf(rec.pod, sizeof(rec.pod), "%s/%s", j->t.pod_ns, j->t.pod_name);
 	err = shk_qstate_add(x->o.state_dir ? x->o.state_dir : SHK_STATE_DIR, &rec);
 	if (err)
 		outf(out->error, "in force, but not recorded in the state: %s", strerror(-err));
+}
+
+/* quarantine: pod also marks the pod in the cluster (label and
+ * annotation), so that operators and NetworkPolicies can select it. The
+ * local freeze and isolation stand whatever the API says (fail closed): a
+ * failed PATCH is noted in the outcome's error, the outcome stays done. */
+static void label_pod(struct shk_executor *x, const struct job *j, const struct shk_planned *a,
+		      struct shk_outcome *out)
+{
+	struct shk_k8s_quarantine q = { .ns = j->t.pod_ns, .name = j->t.pod_name,
+					.rule = j->rule->name, .time = time(NULL),
+					.summary = j->t.summary };
+	char err[SHK_K8S_ERR] = "", was[SHK_OUTCOME_TEXT];
+
+	if (!x->o.k8s || a->act != SHK_ACT_QUARANTINE || a->scope != SHK_SCOPE_POD ||
+	    (out->kind != SHK_OUT_DONE && out->kind != SHK_OUT_WOULD))
+		return;
+	snprintf(was, sizeof(was), "%s", out->error);
+	if (!j->t.pod_ns[0] || !j->t.pod_name[0]) {
+		outf(out->error, "%s%spod label: pod name unknown (no runtime metadata)", was,
+		     was[0] ? "; " : "");
+		return;
+	}
+	snprintf(err, sizeof(err), "%s", out->target);
+	outf(out->target, "%.120s, pod %.60s/%.70s", err, j->t.pod_ns, j->t.pod_name);
+	if (out->kind == SHK_OUT_WOULD)
+		return;
+	if (shk_k8s_label_pod(x->o.k8s, &q, err, sizeof(err)))
+		outf(out->error, "%s%spod label failed: %s", was, was[0] ? "; " : "", err);
 }
 
 static const char *kv_backend_name(uint8_t b)
@@ -253,6 +287,7 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	}
 	if (a->mode != SHK_MODE_ENFORCE) {
 		out->kind = SHK_OUT_WOULD;
+		label_pod(x, j, a, out);
 		return;
 	}
 	if (!shk_breaker_allow(&x->breaker, now)) {
@@ -325,6 +360,7 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	if (out->kind == SHK_OUT_DONE &&
 	    (a->act == SHK_ACT_FREEZE || a->act == SHK_ACT_ISOLATE || a->act == SHK_ACT_QUARANTINE))
 		record_quarantine(x, j, a, abs, out);
+	label_pod(x, j, a, out);
 }
 
 /*
@@ -419,6 +455,7 @@ static void *worker(void *arg)
 		j = x->q[x->head];
 		x->head = (x->head + 1) % SHK_EXEC_QUEUE;
 		x->count--;
+		x->inflight++;
 		pthread_mutex_unlock(&x->mu);
 
 		n = j.plan->n < 32 ? j.plan->n : 32;
@@ -435,7 +472,20 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&x->mu);
 		if (x->o.done)
 			x->o.done(j.data, out, n, x->o.ctx);
+		pthread_mutex_lock(&x->mu);
+		x->inflight--;
+		pthread_mutex_unlock(&x->mu);
 	}
+}
+
+bool shk_executor_idle(struct shk_executor *x)
+{
+	bool idle;
+
+	pthread_mutex_lock(&x->mu);
+	idle = !x->count && !x->inflight;
+	pthread_mutex_unlock(&x->mu);
+	return idle;
 }
 
 struct shk_executor *shk_executor_new(const struct shk_executor_opts *o)

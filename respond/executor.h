@@ -34,6 +34,11 @@ struct shk_target {
 	 * is reported from its verdict, not done again */
 	uint8_t kv_action;  /* enum shk_kv_action, 0: none */
 	uint8_t kv_backend; /* enum shk_kv_backend */
+	/* the pod (k8s.ns.name, k8s.pod.name), "" unknown: quarantine: pod
+	 * labels it through the API client (opts.k8s) */
+	char pod_ns[64];
+	char pod_name[254];
+	const char *summary; /* the alert's output line, for the pod's annotation */
 };
 
 struct shk_outcome {
@@ -49,6 +54,7 @@ typedef void (*shk_job_done_fn)(void *job_data, const struct shk_outcome *out, u
 				void *ctx);
 
 struct shk_executor;
+struct shk_k8s;
 
 struct shk_executor_opts {
 	const char *mountinfo; /* NULL: /proc/self/mountinfo */
@@ -58,6 +64,10 @@ struct shk_executor_opts {
 	uint32_t exec_timeout_s;  /* exec actions are killed after this; 0: 10 */
 	const char *state_dir;    /* quarantine records; NULL: SHK_STATE_DIR */
 	const char *pin_dir;      /* pinned isolations; NULL: SHK_ISOLATE_PIN_DIR */
+	/* NULL: pod quarantines are local only (freeze + isolate); else the
+	 * pod is also labelled through the API (respond/k8s.h). Freed after
+	 * the executor. */
+	struct shk_k8s *k8s;
 	shk_job_done_fn done;
 	void *ctx;
 };
@@ -84,6 +94,8 @@ int shk_executor_submit(struct shk_executor *x, const struct shk_rule *rule,
 			uint64_t event_ts_ns, void *job_data);
 
 void shk_executor_stats(struct shk_executor *x, struct shk_executor_stats *ret);
+/* Nothing queued and nothing running: no job refers to a rule or plan. */
+bool shk_executor_idle(struct shk_executor *x);
 const char *shk_outcome_name(enum shk_outcome_kind k);
 
 /* Whether a v2 cgroup path is a container's (runtime naming,

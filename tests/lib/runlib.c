@@ -49,7 +49,7 @@ void shrike_run_start(struct shrike_run *r, const char *dir, const char *const *
 	err = fdopen(errpipe[0], "r");
 	while (fgets(line, sizeof(line), err)) {
 		fputs(line, stderr);
-		if (strstr(line, "ready")) {
+		if (strstr(line, "shrike: ready")) {
 			r->errfd = errpipe[0];
 			fcntl(r->errfd, F_SETFL, O_NONBLOCK);
 			return;

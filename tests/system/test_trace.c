@@ -82,7 +82,7 @@ static int start_shrike(void)
 	err = fdopen(errpipe[0], "r");
 	while (fgets(line, sizeof(line), err)) {
 		fputs(line, stderr);
-		if (strstr(line, "ready")) {
+		if (strstr(line, "shrike: ready")) {
 			/* keep the pipe open: shrike prints its summary there */
 			fcntl(errpipe[0], F_SETFL, O_NONBLOCK);
 			return errpipe[0];

@@ -190,6 +190,81 @@ static void test_bad_outputs(void **state)
 	shk_config_free(c);
 }
 
+static void test_k8s(void **state)
+{
+	struct shk_conf *c = shk_config_new();
+
+	/* off by default, with the client's defaults */
+	assert_false(c->k8s_enabled);
+	assert_null(c->k8s.kubeconfig);
+	assert_int_equal(c->k8s.timeout_ms, 0);
+	assert_int_equal(shk_config_load(c, data("k8s/shrike.yaml"), true), 0);
+	assert_true(c->k8s_enabled);
+	assert_string_equal(c->k8s.kubeconfig, "/etc/shrike/kubeconfig");
+	assert_string_equal(c->k8s.api_server, "http://127.0.0.1:8001");
+	assert_string_equal(c->k8s.label_key, "example.com/quarantined");
+	assert_int_equal(c->k8s.timeout_ms, 1500);
+	assert_int_equal(c->k8s.label_ttl_s, 60);
+	assert_int_equal(shk_config_set(c, "k8s.enabled=false"), 0);
+	assert_false(c->k8s_enabled);
+	assert_int_equal(shk_config_set(c, "k8s.label_key=quarantine"), 0);
+	assert_string_equal(c->k8s.label_key, "quarantine");
+	assert_int_equal(c->diags->nerrors, 0);
+	assert_int_equal(shk_config_set(c, "k8s=true"), -EINVAL);
+	assert_non_null(shk_diags_find(c->diags, "k8s: expected a mapping"));
+	shk_config_free(c);
+}
+
+static void test_bad_k8s(void **state)
+{
+	struct shk_conf *c = shk_config_new();
+
+	assert_int_equal(shk_config_load(c, data("bad/k8s.yaml"), true), -EINVAL);
+	expect(c, "k8s.enabled: 'sometimes' is not a boolean", 2, 12);
+	expect(c, "k8s.api_server: 'ftp://api' is not an http(s):// URL", 3, 15);
+	expect(c, "k8s.label_key: 'Bad_Prefix/quarantine' is not a Kubernetes label key", 4, 14);
+	expect(c, "k8s.timeout_ms: '5' is not a number in [100, 60000]", 5, 15);
+	expect(c, "k8s.label_ttl_s: '0' is not a number in [1, 86400]", 6, 16);
+	expect(c, "k8s.kubeconfig: empty path", 7, 15);
+	expect(c, "unknown key 'k8s.namespace'", 8, 3);
+	assert_int_equal(c->diags->nerrors, 7);
+	shk_config_free(c);
+}
+
+/* deploy/configmap.yaml's shrike.yaml (the block under "shrike.yaml: |",
+ * indented 4) is a valid config with the API client on. */
+static void test_deploy_configmap(void **state)
+{
+	struct shk_conf *c = shk_config_new();
+	char p[1024], *text, *at, *out, *o;
+
+	snprintf(p, sizeof(p), "%s/deploy/configmap.yaml", test_env("SHRIKE_SOURCE"));
+	text = test_read_file(p, NULL);
+	assert_non_null(text);
+	at = strstr(text, "  shrike.yaml: |\n");
+	assert_non_null(at);
+	at = strchr(at, '\n') + 1;
+	out = o = calloc(1, strlen(at) + 1);
+	assert_non_null(out);
+	while (*at && (!strncmp(at, "    ", 4) || *at == '\n')) {
+		char *nl = strchr(at, '\n');
+		size_t skip = *at == '\n' ? 0 : 4, n = nl ? (size_t)(nl - at) + 1 : strlen(at);
+
+		memcpy(o, at + skip, n - skip);
+		o += n - skip;
+		at += n;
+	}
+	if (shk_config_load_buffer(c, "configmap.yaml", out, strlen(out)))
+		dump(c);
+	assert_int_equal(c->diags->nerrors, 0);
+	assert_true(c->k8s_enabled);
+	assert_string_equal(c->k8s.label_key, "shrike.io/quarantine");
+	assert_string_equal(c->metrics_addr, "127.0.0.1:8765");
+	free(out);
+	free(text);
+	shk_config_free(c);
+}
+
 static void test_bad_syntax(void **state)
 {
 	struct shk_conf *c = shk_config_new();
@@ -213,6 +288,9 @@ int main(void)
 		cmocka_unit_test(test_bad_values),
 		cmocka_unit_test(test_bad_outputs),
 		cmocka_unit_test(test_bad_syntax),
+		cmocka_unit_test(test_k8s),
+		cmocka_unit_test(test_bad_k8s),
+		cmocka_unit_test(test_deploy_configmap),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A policy reload while shrike runs (`shrike reload`, SIGHUP): deny rules are added
+ * and removed without a restart, a rule kept across the reload is never
+ * off (a child keeps exec'ing the kept binary during the reload, and not
+ * one of those execs may run), and a broken policy keeps the running one.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "runlib.h"
+#include "testlib.h"
+
+#define MAX_PATH 512
+
+static struct {
+	const char *dir;
+	char policy[MAX_PATH], ctl[MAX_PATH], a[MAX_PATH], b[MAX_PATH];
+	struct shrike_run run;
+} T;
+
+static const char rule_fmt[] = "- rule: Deny %s\n"
+			       "  desc: t\n"
+			       "  condition: evt.type in (execve, execveat) and proc.exepath = %s\n"
+			       "  output: denied (exe=%%proc.exepath)\n"
+			       "  priority: CRITICAL\n"
+			       "  actions: [deny]\n"
+			       "  mode: enforce\n";
+
+static void write_policy(bool a, bool b, const char *extra)
+{
+	FILE *f = fopen(T.policy, "w");
+
+	assert_non_null(f);
+	if (a)
+		fprintf(f, rule_fmt, "A", T.a);
+	if (b)
+		fprintf(f, rule_fmt, "B", T.b);
+	if (!a && !b) /* a policy file needs something */
+		fputs("- list: shk_test_empty\n  items: []\n", f);
+	if (extra)
+		fputs(extra, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void copy_bin(const char *to)
+{
+	char cmd[2 * MAX_PATH];
+	const char *h = getenv("SHRIKE_TEST_HELPERS");
+
+	snprintf(cmd, sizeof(cmd), "cp '%s/marker' '%s'", h ? h : ".", to);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* Run bin once; true when it ran (its marker exists). */
+static bool runs(const char *bin)
+{
+	char m[MAX_PATH + 8];
+	pid_t p;
+	int st;
+
+	snprintf(m, sizeof(m), "%s.ran", bin);
+	unlink(m);
+	p = fork();
+	if (p == 0) {
+		execl(bin, bin, m, (char *)NULL);
+		_exit(127);
+	}
+	waitpid(p, &st, 0);
+	return access(m, F_OK) == 0;
+}
+
+/* `shrike reload`: its exit status, its answer in out. */
+static int reload(char *out, size_t size)
+{
+	char cmd[2 * MAX_PATH];
+	FILE *p;
+	size_t n;
+
+	snprintf(cmd, sizeof(cmd), "'%s' reload --control '%s' 2>&1", getenv("SHRIKE_BIN"), T.ctl);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	n = fread(out, 1, size - 1, p);
+	out[n] = '\0';
+	return WEXITSTATUS(pclose(p));
+}
+
+static int setup(void **state)
+{
+	const char *args[] = { "--policy", T.policy, "--control", T.ctl, NULL };
+
+	T.dir = test_tmpdir();
+	snprintf(T.policy, sizeof(T.policy), "%s/policy.yaml", T.dir);
+	snprintf(T.ctl, sizeof(T.ctl), "%s/control.sock", T.dir);
+	snprintf(T.a, sizeof(T.a), "%s/bin-a", T.dir);
+	snprintf(T.b, sizeof(T.b), "%s/bin-b", T.dir);
+	copy_bin(T.a);
+	copy_bin(T.b);
+	write_policy(true, false, NULL);
+	shrike_run_start(&T.run, T.dir, args);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[MAX_PATH + 16];
+
+	shrike_run_free(&T.run);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", T.dir);
+	if (system(cmd))
+		fprintf(stderr, "cleanup failed: %s\n", cmd);
+	return 0;
+}
+
+static void test_reload_adds_removes_and_never_lapses(void **state)
+{
+	char out[1024], marker[MAX_PATH + 8];
+	int pipefd[2], escaped = 0, tries = 0;
+	pid_t hammer;
+
+	assert_false(runs(T.a));
+	assert_true(runs(T.b));
+
+	/* add B, keep A; A is exec'd in a loop all through the reload */
+	snprintf(marker, sizeof(marker), "%s.ran", T.a);
+	unlink(marker);
+	assert_int_equal(pipe(pipefd), 0);
+	hammer = fork();
+	if (hammer == 0) {
+		int n = 0, got = 0;
+
+		close(pipefd[0]);
+		for (;;) {
+			pid_t p = fork();
+
+			if (p == 0) {
+				execl(T.a, T.a, marker, (char *)NULL);
+				_exit(127);
+			}
+			waitpid(p, NULL, 0);
+			n++;
+			if (access(marker, F_OK) == 0) {
+				got++;
+				unlink(marker);
+			}
+			if (access(T.ctl, F_OK) != 0 || n >= 100000)
+				break;
+			{
+				char stop[MAX_PATH];
+
+				snprintf(stop, sizeof(stop), "%s/stop", T.dir);
+				if (access(stop, F_OK) == 0)
+					break;
+			}
+		}
+		if (write(pipefd[1], &got, sizeof(got)) != sizeof(got) ||
+		    write(pipefd[1], &n, sizeof(n)) != sizeof(n))
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	usleep(100000);
+	write_policy(true, true, NULL);
+	assert_int_equal(reload(out, sizeof(out)), 0);
+	assert_non_null(strstr(out, "reloaded"));
+	usleep(100000);
+	{
+		char stop[MAX_PATH];
+		int fd;
+
+		snprintf(stop, sizeof(stop), "%s/stop", T.dir);
+		fd = open(stop, O_CREAT | O_WRONLY, 0600);
+		close(fd);
+	}
+	assert_int_equal(read(pipefd[0], &escaped, sizeof(escaped)), sizeof(escaped));
+	assert_int_equal(read(pipefd[0], &tries, sizeof(tries)), sizeof(tries));
+	waitpid(hammer, NULL, 0);
+	close(pipefd[0]);
+	fprintf(stderr, "A exec'd %d times across the reload, %d ran\n", tries, escaped);
+	assert_true(tries > 0);
+	assert_int_equal(escaped, 0);
+	assert_false(runs(T.a));
+	assert_false(runs(T.b));
+
+	/* remove A */
+	write_policy(false, true, NULL);
+	assert_int_equal(reload(out, sizeof(out)), 0);
+	assert_true(runs(T.a));
+	assert_false(runs(T.b));
+
+	/* a broken policy: refused, the running one stays */
+	write_policy(false, false, "- rule: [unterminated\n");
+	assert_int_equal(reload(out, sizeof(out)), 1);
+	assert_non_null(strstr(out, "the running policies stay"));
+	assert_false(runs(T.b));
+	assert_true(runs(T.a));
+
+	/* SIGHUP reloads too (systemd's ExecReload) */
+	write_policy(true, false, NULL);
+	assert_int_equal(kill(T.run.pid, SIGHUP), 0);
+	for (int i = 0; i < 100 && runs(T.a); i++)
+		usleep(20000);
+	assert_false(runs(T.a));
+	assert_true(runs(T.b));
+
+	shrike_run_stop(&T.run);
+	assert_non_null(shrike_run_find(&T.run, "Deny A", NULL, NULL));
+	assert_non_null(shrike_run_find(&T.run, "Deny B", NULL, NULL));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_reload_adds_removes_and_never_lapses, setup,
+						teardown),
+	};
+
+	test_require_root("the system tier (loads BPF sensors and deny programs)");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
