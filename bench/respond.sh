@@ -78,8 +78,8 @@ POL
 
 "$SHRIKE" run --json --policy "$TMP/policy.yaml" >"$TMP/alerts.jsonl" 2>"$TMP/err" &
 SPID=$!
-for _ in $(seq 1 100); do grep -q ready "$TMP/err" && break; sleep 0.05; done
-grep -q ready "$TMP/err" || { cat "$TMP/err" >&2; exit 1; }
+for _ in $(seq 1 100); do grep -q "shrike: ready" "$TMP/err" && break; sleep 0.05; done
+grep -q "shrike: ready" "$TMP/err" || { cat "$TMP/err" >&2; exit 1; }
 
 wait_alerts() { # rule count
 	for _ in $(seq 1 200); do

@@ -19,6 +19,8 @@ TRACE_ARGS=()
 RAW=
 AGENT=trace
 RULES_DIR="$ROOT/../shared/falco-rules"
+DENY_N=100
+DENY_POLICY=
 
 # Targets (from the issue). Ratios are with/without shrike.
 declare -A MAX_RATIO=([open]=1.15 [exec]=1.05 [connect]=1.15)
@@ -46,6 +48,11 @@ options:
   --agent trace|run  what runs beside the workload: 'trace' (default) is
                      'shrike trace --json'; 'run' is 'shrike run --json' with
                      the three upstream Falco files (targets 1.25x each)
+                     'deny' is 'shrike run --json' with --deny-rules N kernel
+                     deny rules (miners, droppers, reverse shells, sensitive
+                     files, pool connects) that never match the workload
+                     (targets: exec 1.05x, open 1.10x, connect 1.10x)
+  --deny-rules N     deny rules for --agent deny (default $DENY_N)
   --rules DIR        where the upstream Falco files are (default
                      ../shared/falco-rules beside the checkout)
   --raw FILE         also write one CSV line per run to FILE
@@ -74,6 +81,7 @@ while [[ $# -gt 0 ]]; do
 	--trace-args) need_arg "$@"; read -r -a TRACE_ARGS <<<"$2"; shift 2 ;;
 	--agent) need_arg "$@"; AGENT=$2; shift 2 ;;
 	--rules) need_arg "$@"; RULES_DIR=$2; shift 2 ;;
+	--deny-rules) need_arg "$@"; need_n "$1" "$2"; DENY_N=$2; shift 2 ;;
 	--raw) need_arg "$@"; RAW=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
@@ -82,6 +90,27 @@ done
 for l in $LOOPS; do
 	[[ -v "MAX_RATIO[$l]" ]] || die "unknown loop '$l' (open, exec, connect)"
 done
+# N deny rules in five realistic families, none matching the workload: a
+# miner's name, a binary in a dropper's directory, a reverse shell (a shell
+# whose stdin is a socket), a sensitive file read, a mining-pool connect.
+gen_deny_policy() {
+	local n=$1 i
+	echo "- macro: bench_spawned"
+	echo "  condition: (evt.type in (execve, execveat) and evt.dir=<)"
+	echo "- macro: bench_open_read"
+	echo "  condition: (evt.type in (open, openat, openat2) and evt.is_open_read=true and fd.typechar='f' and fd.num>=0)"
+	for ((i = 0; i < n; i++)); do
+		case $((i % 5)) in
+		0) printf -- '- rule: bench miner %d\n  desc: d\n  condition: bench_spawned and proc.name in (bminer%d, xmr%d)\n' "$i" "$i" "$i" ;;
+		1) printf -- '- rule: bench dropper %d\n  desc: d\n  condition: bench_spawned and proc.exepath startswith /var/tmp/.bench-%d/\n' "$i" "$i" ;;
+		2) printf -- '- rule: bench shell %d\n  desc: d\n  condition: bench_spawned and proc.name = bsh%d and proc.stdin.type in (ipv4, ipv6)\n' "$i" "$i" ;;
+		3) printf -- '- rule: bench secret %d\n  desc: d\n  condition: bench_open_read and fd.name = /etc/bench-secret-%d and not user.uid = 0\n' "$i" "$i" ;;
+		4) printf -- '- rule: bench pool %d\n  desc: d\n  condition: evt.type = connect and fd.rport = %d and fd.rnet = 192.0.2.0/24\n' "$i" $((20000 + i)) ;;
+		esac
+		printf '  output: bench deny\n  priority: CRITICAL\n  actions: [deny]\n  mode: enforce\n'
+	done
+}
+
 # The agent under test. 'run' evaluates the three upstream Falco files, in
 # Falco's order, on every event; the rule-engine issue's end-to-end target
 # is 1.25x for every loop.
@@ -96,7 +125,13 @@ run)
 		--policy "$RULES_DIR/falco-sandbox_rules.yaml")
 	MAX_RATIO=([open]=1.25 [exec]=1.25 [connect]=1.25)
 	;;
-*) die "--agent: expected trace or run" ;;
+deny)
+	DENY_POLICY=$(mktemp "${TMPDIR:-/tmp}/shrike-bench-deny.XXXXXX")
+	gen_deny_policy "$DENY_N" >"$DENY_POLICY"
+	AGENT_CMD=(run --json --policy "$DENY_POLICY")
+	MAX_RATIO=([open]=1.10 [exec]=1.05 [connect]=1.10)
+	;;
+*) die "--agent: expected trace, run or deny" ;;
 esac
 
 if [[ $EUID -ne 0 ]]; then
@@ -131,6 +166,7 @@ cleanup() {
 		wait "$SPID" 2>/dev/null || true
 	fi
 	rm -rf "$TMP"
+	[[ -z $DENY_POLICY ]] || rm -f "$DENY_POLICY"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

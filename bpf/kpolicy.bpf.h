@@ -183,13 +183,6 @@ static __always_inline __u32 kp_lowbit(__u64 w)
 	return kp_debruijn[(((w & -w) * 0x03f79d71b4cb0a89ull) >> 58) & 63];
 }
 
-struct kp_loop {
-	__u64 fields;
-	__u32 slot;
-	__u32 cls;
-	int fail;
-};
-
 /* a &= b over the whole bitmap (unused words are zero in the "all"
  * bitmap, so they stay zero): straight-line code, no branch */
 static __always_inline void kp_and(struct shk_kp_bits *a, const struct shk_kp_bits *b)
@@ -199,26 +192,20 @@ static __always_inline void kp_and(struct shk_kp_bits *a, const struct shk_kp_bi
 		a->w[w] &= b->w[w];
 }
 
-/* One field: look its fact up, AND the bitmap in. A bpf_loop() callback,
- * so the verifier checks it once, not once per field. */
-static long kp_field_step(__u32 fi, void *data)
+/* One field: look its fact up, AND the bitmap in. A global function: the
+ * verifier checks it once, and the loop that calls it stays small. */
+__noinline int shk_kp_field(__u32 cls, __u32 fi)
 {
-	struct kp_loop *l = data;
 	struct kp_facts *f = kp_facts_get();
 	struct shk_kp_bits *b = NULL, *miss;
-	__u32 cls = l->cls, slot = l->slot;
+	__u32 slot;
 
-	if (!f || fi >= SHK_KF_NFIELDS) {
-		l->fail = 1;
-		return 1;
-	}
-	if (!(l->fields & (1ull << fi)))
-		return 0;
+	if (!f || fi >= SHK_KF_NFIELDS || cls >= SHK_KP_NCLASS)
+		return -1;
+	slot = f->slot & 1;
 	miss = kp_base_of(slot, cls, fi);
-	if (!miss) {
-		l->fail = 1;
-		return 1;
-	}
+	if (!miss)
+		return -1;
 	if (fi == SHK_KF_ANAME_ANY) {
 		__builtin_memset(&f->any, 0, sizeof(f->any));
 #pragma unroll
@@ -255,22 +242,61 @@ static long kp_field_step(__u32 fi, void *data)
 }
 
 /*
- * Evaluate the facts against the active policy for cls, given the fields
- * it needs (kp_fields()). Returns 1 on a match (verdict in the facts), 0
- * otherwise. The work is one lookup per constrained field, whatever the
- * number of rules. A global function: verified once, whatever calls it.
+ * Evaluation in steps, so that a caller can rule a policy out on cheap
+ * facts (numbers) before it computes costly ones (paths):
+ * shk_kp_eval_start(cls), then shk_kp_eval_fields(cls, some fields) as
+ * often as needed (0: no clause can match any more), then
+ * shk_kp_eval_pick(cls). shk_kp_eval() does the three at once. Global
+ * functions: each is verified once, whatever calls it.
  */
-__noinline int shk_kp_eval(__u32 cls, __u64 fields)
+__noinline int shk_kp_eval_start(__u32 cls)
 {
 	struct kp_facts *f = kp_facts_get();
-	struct kp_loop l = {};
+	struct shk_kp_bits *all;
+	__u32 slot;
+
+	if (!f || cls >= SHK_KP_NCLASS)
+		return 0;
+	slot = f->slot & 1;
+	all = kp_base_of(slot, cls, SHK_KP_BASE_ALL);
+	if (!all)
+		return 0;
+	f->acc = *all;
+	return 1;
+}
+
+__noinline int shk_kp_eval_fields(__u32 cls, __u64 fields)
+{
+	struct kp_facts *f = kp_facts_get();
+	__u64 any = 0;
+
+	if (!f || cls >= SHK_KP_NCLASS)
+		return 0;
+	/* one call per field in use, lowest first */
+	for (int i = 0; i < SHK_KF_NFIELDS && fields; i++) {
+		__u32 fi = kp_lowbit(fields);
+
+		fields &= fields - 1;
+		if (shk_kp_field(cls, fi))
+			return 0;
+	}
+#pragma unroll
+	for (int w = 0; w < SHK_KP_WORDS; w++)
+		any |= f->acc.w[w];
+	return any != 0;
+}
+
+__noinline int shk_kp_eval_pick(__u32 cls)
+{
+	struct kp_facts *f = kp_facts_get();
 	struct shk_kp_clause *cl;
 	struct shk_kp_conf *conf;
-	struct shk_kp_bits *all;
 	__u32 slot, k;
 
 	if (!f || cls >= SHK_KP_NCLASS)
 		return 0;
+	/* only now, on a possible match: never PID 1, shrike, its
+	 * ancestors or a kernel thread */
 	k = bpf_get_current_pid_tgid() >> 32;
 	if (bpf_map_lookup_elem(&kp_protect, &k))
 		return 0;
@@ -278,15 +304,7 @@ __noinline int shk_kp_eval(__u32 cls, __u64 fields)
 		return 0;
 	slot = f->slot & 1;
 	conf = bpf_map_lookup_elem(&kp_conf, &slot);
-	all = kp_base_of(slot, cls, SHK_KP_BASE_ALL);
-	if (!conf || !all)
-		return 0;
-	f->acc = *all;
-	l.fields = fields;
-	l.slot = slot;
-	l.cls = cls;
-	bpf_loop(SHK_KF_NFIELDS, kp_field_step, &l, 0);
-	if (l.fail)
+	if (!conf)
 		return 0;
 #pragma unroll
 	for (__u32 w = 0; w < SHK_KP_WORDS; w++) {
@@ -305,6 +323,16 @@ __noinline int shk_kp_eval(__u32 cls, __u64 fields)
 	}
 	return 0;
 }
+
+/* Evaluate the facts against the active policy for cls, given the fields
+ * it needs (kp_fields()): 1 on a match, with the verdict in the facts. */
+__noinline int shk_kp_eval(__u32 cls, __u64 fields)
+{
+	return shk_kp_eval_start(cls) && shk_kp_eval_fields(cls, fields) && shk_kp_eval_pick(cls);
+}
+
+/* The string fields (the costly facts: names, paths). */
+#define KP_STR_FIELDS ((1ull << SHK_KF_NSTR) - 1)
 
 /* Copy a kernel string into a string fact. */
 static __always_inline void kp_put_str(struct kp_facts *f, __u64 i, const void *src)

@@ -1099,6 +1099,28 @@ __noinline int shk_kp_open_match(__u64 task, __u64 file)
 	return shk_kp_eval(SHK_KP_OPEN, fields);
 }
 
+/* The cheap half of the open check, before any path is walked: the
+ * numbers (uid, container, open mode). 0: no open clause can match, and
+ * the path need not be resolved for the policy. */
+__noinline int shk_kp_open_pre(__u64 task, __u64 file)
+{
+	struct kp_facts *f = kp_facts_get();
+	__u64 fields;
+	__u32 mode;
+
+	if (shk_kp_lsm || !f || !task || !file)
+		return 0;
+	fields = kp_fields(f, SHK_KP_OPEN);
+	if (!fields)
+		return 0;
+	kp_put_proc(f, fields & ~KP_STR_FIELDS, (struct task_struct *)task);
+	mode = BPF_CORE_READ((struct file *)file, f_mode);
+	kp_put_num(f, SHK_KF_OPEN_READ, !!(mode & FMODE_READ));
+	kp_put_num(f, SHK_KF_OPEN_WRITE, !!(mode & FMODE_WRITE));
+	return shk_kp_eval_start(SHK_KP_OPEN) &&
+	       shk_kp_eval_fields(SHK_KP_OPEN, fields & ~KP_STR_FIELDS);
+}
+
 /* open, at exit on success: the path is the kernel's, resolved from the
  * new file (symlinks, "..", relative and dirfd paths are all resolved);
  * the task is killed before the call returns to it, so it never reads a
@@ -1485,9 +1507,15 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 	struct task_struct *task;
 	struct shk_syscall *e;
 	struct rec r;
-	__u32 kind;
+	__u32 kind, flags;
+	__u64 open_file = 0;
+	bool kp_open = false;
 
-	if (!in || !(in->flags & SHK_INTEREST_EXIT))
+	if (!in)
+		return 0;
+	flags = in->flags;
+	if (!(flags & (SHK_INTEREST_EXIT | SHK_INTEREST_KP_EXIT | SHK_INTEREST_KP_ENTER |
+		       SHK_INTEREST_KP_STASH)))
 		return 0;
 	task = bpf_get_current_task_btf();
 	if (task->tgid == shk_self_pid)
@@ -1497,6 +1525,19 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 		 * but counted so the gap is visible. */
 		COUNT(compat);
 		return 0;
+	}
+	/* Captured only for the kernel policy: a record is worth sending
+	 * only with a verdict. A failed open is not checked, and without a
+	 * verdict waiting in the stash there is nothing to report. */
+	if (flags & SHK_INTEREST_KP_EXIT && ret >= 0) {
+		open_file = as_scalar(fd_file(task, (int)ret));
+		kp_open = shk_kp_open_pre(as_scalar(task), open_file);
+	}
+	if (!(flags & SHK_INTEREST_EXIT) && !kp_open) {
+		__u32 tid = task->pid;
+
+		if (!bpf_map_lookup_elem(&kp_stash, &tid))
+			return 0;
 	}
 	kind = in->kind;
 	if (rec_begin(&r, sizeof(*e), __builtin_offsetof(struct shk_syscall, str)))
@@ -1527,12 +1568,13 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 	e->fd[1].fd = -1;
 	if (!sys_capture(&r, e, kind))
 		return 0;
-	if (in->flags & SHK_INTEREST_KP_EXIT && ret >= 0 &&
-	    shk_kp_open(as_scalar(task), as_scalar(fd_file(task, (int)ret))))
+	if (kp_open && shk_kp_open(as_scalar(task), open_file))
 		r.urgent = true;
-	if (in->flags & (SHK_INTEREST_KP_ENTER | SHK_INTEREST_KP_STASH) &&
+	if (flags & (SHK_INTEREST_KP_ENTER | SHK_INTEREST_KP_STASH) &&
 	    shk_kp_unstash(task->pid, __builtin_offsetof(struct shk_syscall, kv)))
 		r.urgent = true;
+	if (!(flags & SHK_INTEREST_EXIT) && !r.urgent)
+		return 0; /* no rule wants it, no verdict to carry */
 	rec_submit(&r);
 	return 0;
 }

@@ -87,6 +87,7 @@ struct run {
 	uint64_t reloads, reload_failures;
 	/* kernel enforcement; the verdict the current event carries */
 	struct enforce en;
+	uint8_t *kskip; /* by rule id: decided in the kernel (ctx.skip_rule) */
 	int64_t vrule;
 	const struct shk_kverdict *kv;
 	bool vseen;
@@ -462,6 +463,20 @@ static void status_json(struct run *r, struct jw *w)
 
 static int select_syscalls(struct run *r, size_t *ret_blind);
 static void mark_urgent(struct run *r);
+
+/* By rule id: 1 for the rules kp decides in the kernel. NULL on ENOMEM
+ * (the engine then evaluates every rule, which is only slower). */
+static uint8_t *kernel_rules(const struct shk_ruleset *rs, const struct shk_kpolicy *kp)
+{
+	uint8_t *v = calloc(rs->nrules ? rs->nrules : 1, 1);
+
+	for (uint32_t i = 0; v && i < rs->nrules; i++) {
+		const struct shk_kp_rule *k = shk_kpolicy_rule(kp, rs->rules[i].id);
+
+		v[i] = k && k->status == SHK_KPS_KERNEL;
+	}
+	return v;
+}
 static int start_executor(struct run *r);
 
 static void gen_free(struct gen *g)
@@ -542,6 +557,9 @@ static int reload(struct run *r, char *msg, size_t size)
 		goto fail;
 	}
 	kp = NULL;
+	free(r->kskip);
+	r->kskip = kernel_rules(rs, r->en.kp);
+	r->ctx.skip_rule = r->kskip;
 	/* the engine: from the next event on */
 	if (r->rs != r->rs0)
 		r->old[r->nold++] = (struct gen){ r->rs, r->plan, r->outs };
@@ -866,9 +884,29 @@ static int select_syscalls(struct run *r, size_t *ret_blind)
 	size_t mlen = 0, nmissing = 0;
 	int err;
 
+	struct shk_evtset want = { 0 };
+	bool all = false;
+
+	/* what the engine evaluates: rules decided in the kernel report
+	 * through verdict records and need no capture of their own */
+	for (uint32_t i = 0; i < r->rs->nrules; i++) {
+		const struct shk_rule *rule = &r->rs->rules[i];
+
+		if (!rule->enabled || (r->kskip && r->kskip[i]))
+			continue;
+		all |= rule->all_evtypes;
+		for (size_t w = 0; w < sizeof(want.w) / sizeof(want.w[0]); w++)
+			want.w[w] |= rule->evtypes.w[w];
+	}
+	if (all)
+		want = r->rs->interest;
 	for (unsigned nr = 0; nr < SHK_SYSCALL_MAX; nr++) {
 		if (!shk_evtset_has(&r->rs->interest, nr))
 			continue;
+		if (!shk_evtset_has(&want, nr)) {
+			shk_sensor_want_nr(r->ses.sensor, (int)nr, false);
+			continue;
+		}
 		err = shk_sensor_want_nr(r->ses.sensor, (int)nr, true);
 		if (err == -ENOENT) {
 			char name[64];
@@ -908,8 +946,11 @@ static void mark_urgent(struct run *r)
 		const struct shk_rule *rule = &r->rs->rules[i];
 		bool enforce = false;
 
+		/* a deny done in the kernel needs no hurry here: its verdict
+		 * record wakes the consumer by itself */
 		for (uint32_t k = 0; p && k < p->n; k++)
-			enforce |= p->v[k].mode == SHK_MODE_ENFORCE;
+			enforce |= p->v[k].mode == SHK_MODE_ENFORCE &&
+				   !(p->v[k].act == SHK_ACT_DENY && !p->v[k].deny_fallback);
 		if (!enforce)
 			continue;
 		all |= rule->all_evtypes;
@@ -1139,6 +1180,8 @@ int cmd_run(int argc, char **argv)
 		cli_err("out of memory");
 		goto out;
 	}
+	r->kskip = kernel_rules(r->rs, r->en.kp);
+	r->ctx.skip_rule = r->kskip;
 	if (start_outputs(r))
 		goto out;
 	start_metrics(r);
@@ -1217,6 +1260,7 @@ out:
 		unlink(r->control_path);
 	}
 	enforce_free(&r->en);
+	free(r->kskip);
 	for (int i = 0; i < r->nold; i++)
 		gen_free(&r->old[i]);
 	if (r->rs0 != r->rs)

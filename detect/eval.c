@@ -622,7 +622,7 @@ int shk_eval_event(const struct shk_ruleset *rs, struct shk_evalctx *ctx,
 		uint32_t id = j >= n || (i < split && ids[i] < ids[j]) ? ids[i++] : ids[j++];
 		const struct shk_rule *r = &rs->rules[id];
 
-		if (!r->filter)
+		if (!r->filter || (ctx->skip_rule && ctx->skip_rule[id]))
 			continue;
 		/* a rule's own root is never shared: no use remembering it */
 		if (r->filter->kind == SHK_FN_AND || r->filter->kind == SHK_FN_OR

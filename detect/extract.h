@@ -130,6 +130,10 @@ struct shk_evalctx {
 	 * files' never_true macro, evt.num=0, relies on) */
 	uint64_t evt_num;
 	uint64_t scratch_overflows; /* values given as <NA> for lack of scratch */
+	/* NULL, or by rule id: nonzero for a rule the engine does not
+	 * evaluate because another part decides it (a deny rule in the
+	 * kernel, whose verdicts come with their records) */
+	const uint8_t *skip_rule;
 	struct shk_evalctx_priv *priv;
 };
 

@@ -31,6 +31,7 @@ struct shk_sensor {
 	uint64_t received, malformed, abi_mismatch;
 	/* per syscall: flags and kernel policy class added to the interest */
 	uint8_t extra[SHK_SYSCALL_MAX];
+	bool wanted[SHK_SYSCALL_MAX]; /* a rule or the caller wants its records */
 	uint8_t kp_class[SHK_SYSCALL_MAX];
 	struct shk_event ev; /* large: decoded in place, never on the stack */
 };
@@ -298,21 +299,24 @@ void shk_sensor_free(struct shk_sensor *s)
 	free(s);
 }
 
-static int set_interest_flags(struct shk_sensor *s, const struct shk_sys_desc *d, bool on,
-			      uint8_t extra)
+/* Write nr's interest entry from what is wanted: its records (wanted[]),
+ * urgency, and kernel policy checks (extra[]). A syscall only checked by
+ * the kernel policy is captured without SHK_INTEREST_EXIT: the exit
+ * program then sends a record only when it carries a verdict. */
+static int write_interest(struct shk_sensor *s, const struct shk_sys_desc *d, int nr)
 {
+	const uint8_t kp = SHK_INTEREST_KP_ENTER | SHK_INTEREST_KP_EXIT | SHK_INTEREST_KP_STASH;
 	struct shk_interest in = { 0 };
-	int nr = shk_syscall_nr(d->name);
-	uint32_t key;
+	uint32_t key = (uint32_t)nr;
 
-	if (nr < 0 || nr >= SHK_SYSCALL_MAX)
-		return -ENOENT; /* not a syscall on this architecture */
-	if (on || s->extra[nr]) {
-		in.flags = d->interest | extra | s->extra[nr];
+	if (s->wanted[nr])
+		in.flags = d->interest | s->extra[nr];
+	else if (s->extra[nr] & kp)
+		in.flags = s->extra[nr] & (kp | SHK_INTEREST_URGENT);
+	if (in.flags) {
 		in.kind = d->kind;
 		in.kp_class = s->kp_class[nr];
 	}
-	key = (uint32_t)nr;
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.interest), &key, &in, BPF_ANY))
 		return -errno;
 	return 0;
@@ -320,7 +324,12 @@ static int set_interest_flags(struct shk_sensor *s, const struct shk_sys_desc *d
 
 static int set_interest(struct shk_sensor *s, const struct shk_sys_desc *d, bool on)
 {
-	return set_interest_flags(s, d, on, 0);
+	int nr = shk_syscall_nr(d->name);
+
+	if (nr < 0 || nr >= SHK_SYSCALL_MAX)
+		return -ENOENT; /* not a syscall on this architecture */
+	s->wanted[nr] = on;
+	return write_interest(s, d, nr);
 }
 
 int shk_sensor_urgent_nr(struct shk_sensor *s, int nr)
@@ -330,7 +339,8 @@ int shk_sensor_urgent_nr(struct shk_sensor *s, int nr)
 	if (!d || nr < 0 || nr >= SHK_SYSCALL_MAX)
 		return -ENOENT;
 	s->extra[nr] |= SHK_INTEREST_URGENT;
-	return set_interest_flags(s, d, true, 0);
+	s->wanted[nr] = true;
+	return write_interest(s, d, nr);
 }
 
 int shk_sensor_kp_nr(struct shk_sensor *s, int nr, uint8_t flags, uint8_t cls)
@@ -342,8 +352,7 @@ int shk_sensor_kp_nr(struct shk_sensor *s, int nr, uint8_t flags, uint8_t cls)
 	s->extra[nr] = (uint8_t)((s->extra[nr] & ~(SHK_INTEREST_KP_ENTER | SHK_INTEREST_KP_EXIT |
 						   SHK_INTEREST_KP_STASH)) | flags);
 	s->kp_class[nr] = cls;
-	/* a kernel check always reports through the exit record */
-	return set_interest_flags(s, d, true, flags ? SHK_INTEREST_EXIT : 0);
+	return write_interest(s, d, nr);
 }
 
 int shk_sensor_kp_maps(const struct shk_sensor *s, struct shk_kp_maps *ret)
