@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "kpolicy.h"
 #include "plan.h"
 #include "rule_compile.h"
 #include "rule_loader.h"
@@ -160,12 +161,47 @@ static void test_05_own_rule(void **state)
 	unload(&e);
 }
 
+static void test_06_deny_in_the_kernel(void **state)
+{
+	static const char *const kernel[] = { "Exec from a world-writable directory",
+					      "Shadow file read by non-root", "Mining pool port" };
+	struct shk_diags dg;
+	struct shk_kpolicy *kp;
+	struct ex e;
+	const struct shk_rule *r;
+	const struct shk_kp_rule *k;
+
+	load(&e, ours(), "06-deny-in-the-kernel");
+	shk_diags_init(&dg);
+	kp = shk_kpolicy_compile(e.rs, e.plan, false, &dg, NULL);
+	assert_non_null(kp);
+	for (size_t i = 0; i < sizeof(kernel) / sizeof(kernel[0]); i++) {
+		r = shk_ruleset_find(e.rs, kernel[i]);
+		assert_non_null(r);
+		k = shk_kpolicy_rule(kp, r->id);
+		if (k->status != SHK_KPS_KERNEL)
+			fail_msg("%s: %s", kernel[i], k->reason);
+		/* audit first: the file's default */
+		assert_int_equal(first_action(&e, kernel[i])->mode, SHK_MODE_AUDIT);
+	}
+	/* the one the README shows falling back, with its reason */
+	r = shk_ruleset_find(e.rs, "Stratum URL in arguments");
+	assert_non_null(r);
+	k = shk_kpolicy_rule(kp, r->id);
+	assert_int_equal(k->status, SHK_KPS_FALLBACK);
+	assert_non_null(strstr(k->reason, "proc.args"));
+	assert_int_equal(dg.nwarnings, 1);
+	shk_diags_clear(&dg);
+	shk_kpolicy_free(kp);
+	unload(&e);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_01_reverse_shells), cmocka_unit_test(test_02_miners),
 		cmocka_unit_test(test_03_quarantine_pods), cmocka_unit_test(test_04_dry_run_upstream),
-		cmocka_unit_test(test_05_own_rule),
+		cmocka_unit_test(test_05_own_rule),	    cmocka_unit_test(test_06_deny_in_the_kernel),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
