@@ -17,7 +17,11 @@
 struct kp_facts {
 	struct shk_kp_skey s[SHK_KF_NSTR];
 	struct shk_kp_akey a;
-	__u64 n[SHK_KF_NNUM_END - SHK_KF_NSTR];
+	__u64 n[32]; /* SHK_KF_NNUM_END - SHK_KF_NSTR of them, indexed & 31 */
+	/* argument patterns: the argv bytes scanned (NUL-padded) and the
+	 * patterns, copied once per exec */
+	char argbuf[SHK_KP_ARGS_SCAN + SHK_KP_NEEDLE_MAX];
+	struct shk_kp_needle nd[SHK_KP_NEEDLES];
 	struct shk_kp_bits acc;
 	struct shk_kp_bits any; /* proc.aname: OR over the ancestors */
 	__u32 slot;
@@ -46,6 +50,13 @@ struct {
 	__type(key, __u32);
 	__type(value, struct shk_kp_conf);
 } kp_conf SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * SHK_KP_NEEDLES);
+	__type(key, __u32);
+	__type(value, struct shk_kp_needle);
+} kp_needles SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -228,7 +239,7 @@ __noinline int shk_kp_field(__u32 cls, __u32 fi)
 		nk.slot = slot;
 		nk.cls = cls;
 		nk.field = fi;
-		nk.v = f->n[(fi - SHK_KF_NSTR) & 15];
+		nk.v = f->n[(fi - SHK_KF_NSTR) & 31];
 		b = bpf_map_lookup_elem(&kp_num, &nk);
 	} else {
 		f->a.prefixlen = 32 + 128;
@@ -348,7 +359,7 @@ static __always_inline void kp_put_str(struct kp_facts *f, __u64 i, const void *
 static __always_inline void kp_put_num(struct kp_facts *f, __u32 field, __u64 v)
 {
 	if (field >= SHK_KF_NSTR && field < SHK_KF_NNUM_END)
-		f->n[(field - SHK_KF_NSTR) & 15] = v;
+		f->n[(field - SHK_KF_NSTR) & 31] = v;
 }
 
 #define KP_PROC_STRS                                                                        \
@@ -391,6 +402,106 @@ static __always_inline void kp_put_proc(struct kp_facts *f, __u64 fields, struct
 
 		kp_put_num(f, SHK_KF_CONTAINER, conf && mnt != conf->host_mntns);
 	}
+}
+
+/* ---- argument patterns (proc.args contains) ------------------------ */
+
+#define KP_ARG_FIELDS (((1ull << SHK_KP_NEEDLES) - 1) << SHK_KF_ARG0)
+
+struct kp_scan {
+	__u32 len;   /* argv bytes in argbuf */
+	__u32 args;  /* where argv[1] starts */
+	__u32 n;     /* patterns */
+	__u32 found; /* bit per pattern */
+};
+
+/* Does pattern j occur at pos? A NUL between arguments reads as the space
+ * proc.args has there. */
+static __always_inline bool kp_at(struct kp_facts *f, __u32 j, __u32 pos)
+{
+	struct shk_kp_needle *nd = &f->nd[j & (SHK_KP_NEEDLES - 1)];
+
+#pragma unroll
+	for (__u32 k = 0; k < SHK_KP_NEEDLE_MAX; k++) {
+		__u32 idx = pos + k;
+		char c;
+
+		if (k >= nd->len)
+			return true;
+		barrier_var(idx);
+		if (idx >= SHK_KP_ARGS_SCAN + SHK_KP_NEEDLE_MAX)
+			return false;
+		c = f->argbuf[idx];
+		if ((c ? c : ' ') != nd->s[k])
+			return false;
+	}
+	return true;
+}
+
+static long kp_scan_step(__u32 pos, void *data)
+{
+	struct kp_scan *sc = data;
+	struct kp_facts *f = kp_facts_get();
+	char c;
+
+	if (!f || pos >= sc->len)
+		return 1;
+	c = f->argbuf[pos & (SHK_KP_ARGS_SCAN - 1)];
+#pragma unroll
+	for (__u32 j = 0; j < SHK_KP_NEEDLES; j++) {
+		if (j >= sc->n)
+			break;
+		if (sc->found & (1u << j) || f->nd[j].s[0] != (c ? c : ' ') ||
+		    (!f->nd[j].cmdline && pos < sc->args) || pos + f->nd[j].len > sc->len)
+			continue;
+		if (kp_at(f, j, pos))
+			sc->found |= 1u << j;
+	}
+	return 0;
+}
+
+/* Scan the first SHK_KP_ARGS_SCAN bytes of argv (NUL separated, at kernel
+ * address args) for the active policy's patterns; sets the ARG facts. */
+__noinline int shk_kp_args(__u64 args, __u32 len)
+{
+	struct kp_facts *f = kp_facts_get();
+	struct kp_scan sc = {};
+	struct shk_kp_conf *conf;
+	__u32 slot;
+
+	if (!f)
+		return 0;
+	slot = f->slot & 1;
+	conf = bpf_map_lookup_elem(&kp_conf, &slot);
+	if (!conf)
+		return 0;
+	sc.n = conf->nneedles < SHK_KP_NEEDLES ? conf->nneedles : SHK_KP_NEEDLES;
+	for (__u32 j = 0; j < SHK_KP_NEEDLES; j++) {
+		__u32 k = slot * SHK_KP_NEEDLES + j;
+		struct shk_kp_needle *nd = bpf_map_lookup_elem(&kp_needles, &k);
+
+		if (j >= sc.n || !nd)
+			break;
+		f->nd[j] = *nd;
+	}
+	sc.len = len < SHK_KP_ARGS_SCAN ? len : SHK_KP_ARGS_SCAN;
+	__builtin_memset(f->argbuf, 0, sizeof(f->argbuf));
+	if (!args || bpf_probe_read_kernel(f->argbuf, sc.len & (SHK_KP_ARGS_SCAN - 1), (const void *)args))
+		sc.len = 0;
+	/* proc.args starts after argv[0] */
+	sc.args = sc.len;
+	for (__u32 i = 0; i < SHK_KP_ARGS_SCAN; i++) {
+		if (i >= sc.len)
+			break;
+		if (!f->argbuf[i]) {
+			sc.args = i + 1;
+			break;
+		}
+	}
+	bpf_loop(SHK_KP_ARGS_SCAN, kp_scan_step, &sc, 0);
+	for (__u32 j = 0; j < SHK_KP_NEEDLES; j++)
+		kp_put_num(f, SHK_KF_ARG0 + j, !!(sc.found & (1u << j)));
+	return 0;
 }
 
 #endif /* SHRIKE_KPOLICY_BPF_H */

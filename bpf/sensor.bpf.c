@@ -1030,11 +1030,17 @@ __noinline int shk_kp_exec(__u64 task, __u32 exe_flags, __u32 std)
 	if (!f || !task || rec_attach(&r, __builtin_offsetof(struct shk_exec, str)))
 		return 0;
 	kp_remember_name((struct task_struct *)task);
-	if (shk_kp_lsm)
-		return 0; /* the lsm backend decided at bprm_check_security */
 	fields = kp_fields(f, SHK_KP_EXEC);
 	if (!fields)
 		return 0;
+	/* the lsm backend decided at bprm_check_security, except for the
+	 * argument patterns, which only the new image's memory holds: their
+	 * clauses are checked here, the others could not match at
+	 * bprm_check_security without failing the exec */
+	if (shk_kp_lsm && !(fields & KP_ARG_FIELDS))
+		return 0;
+	if (fields & KP_ARG_FIELDS)
+		shk_kp_args(rec_str_addr(&r, SHK_EXEC_ARGS), rec_slot(&r, SHK_EXEC_ARGS)->len);
 	kp_put_proc(f, fields, (struct task_struct *)task);
 	{
 		struct shk_exec *e = (struct shk_exec *)r.buf;

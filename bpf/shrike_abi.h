@@ -379,6 +379,8 @@ enum shk_kp_field {
 	SHK_KF_RPORT,         /* remote port (connect) */
 	SHK_KF_EXE_INO,       /* the image's inode: hard links, renames */
 	SHK_KF_EXE_DEV,       /* and its device (kernel encoding) */
+	SHK_KF_ARG0,          /* 0/1: the arguments contain pattern 0 (exec) */
+	SHK_KF_ARG_LAST = SHK_KF_ARG0 + 15, /* ... pattern 15 */
 	SHK_KF_NNUM_END,
 	/* addresses (LPM, IPv4 mapped into IPv6) */
 	SHK_KF_RADDR = SHK_KF_NNUM_END,
@@ -386,6 +388,18 @@ enum shk_kp_field {
 };
 
 #define SHK_KP_WORDS 16 /* clause bitmap words: 1024 clauses per class */
+#define SHK_KP_NEEDLES 16     /* argument patterns (proc.args contains) */
+#define SHK_KP_NEEDLE_MAX 32  /* bytes of one pattern */
+#define SHK_KP_ARGS_SCAN 512  /* argv bytes the kernel scans for them */
+
+/* kp_needles value (array: slot * SHK_KP_NEEDLES + i). */
+struct shk_kp_needle {
+	__u8 len;      /* 0: unused */
+	__u8 cmdline;  /* scan from argv[0] (proc.cmdline), not argv[1] */
+	__u8 _pad[6];
+	char s[SHK_KP_NEEDLE_MAX];
+};
+_Static_assert(sizeof(struct shk_kp_needle) == 40, "shk_kp_needle size");
 #define SHK_KP_MAX_CLAUSES (SHK_KP_WORDS * 64)
 #define SHK_KP_STR_HDR 3 /* slot, class, field */
 #define SHK_KP_STR_DATA 256 /* LPM data bytes (the kernel's limit) */
@@ -440,6 +454,8 @@ struct shk_kp_conf {
 	struct shk_kp_class_conf cls[SHK_KP_NCLASS];
 	__u32 gen;        /* policy generation (shk_kverdict.gen) */
 	__u32 host_mntns; /* the host's mount namespace: SHK_KF_CONTAINER */
+	__u32 nneedles;   /* argument patterns in kp_needles */
+	__u32 _pad;
 };
 
 /* Map sizes: kp_str, kp_num and kp_addr entries (both slots together). */

@@ -473,7 +473,9 @@ static uint8_t *kernel_rules(const struct shk_ruleset *rs, const struct shk_kpol
 	for (uint32_t i = 0; v && i < rs->nrules; i++) {
 		const struct shk_kp_rule *k = shk_kpolicy_rule(kp, rs->rules[i].id);
 
-		v[i] = k && k->status == SHK_KPS_KERNEL;
+		/* argument patterns are scanned in a bounded prefix of argv:
+		 * such rules are checked by the engine as well */
+		v[i] = k && k->status == SHK_KPS_KERNEL && !kp->recheck[rs->rules[i].id];
 	}
 	return v;
 }

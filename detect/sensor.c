@@ -368,6 +368,7 @@ int shk_sensor_kp_maps(const struct shk_sensor *s, struct shk_kp_maps *ret)
 	ret->facts = bpf_map__fd(s->skel->maps.kp_facts);
 	ret->protect = bpf_map__fd(s->skel->maps.kp_protect);
 	ret->comm = bpf_map__fd(s->skel->maps.kp_comm);
+	ret->needles = bpf_map__fd(s->skel->maps.kp_needles);
 	return 0;
 }
 

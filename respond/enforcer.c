@@ -266,7 +266,8 @@ static int attach_connect(struct shk_enforcer *e)
 	    bpf_map__reuse_fd(e->skel->maps.kp_stash, e->m.stash) ||
 	    bpf_map__reuse_fd(e->skel->maps.kp_facts, e->m.facts) ||
 	    bpf_map__reuse_fd(e->skel->maps.kp_protect, e->m.protect) ||
-	    bpf_map__reuse_fd(e->skel->maps.kp_comm, e->m.comm)) {
+	    bpf_map__reuse_fd(e->skel->maps.kp_comm, e->m.comm) ||
+	    bpf_map__reuse_fd(e->skel->maps.kp_needles, e->m.needles)) {
 		err = -errno;
 		goto fail;
 	}
@@ -394,6 +395,14 @@ int shk_enforcer_install(struct shk_enforcer *e, const struct shk_kpolicy *kp)
 			if (bpf_map_update_elem(e->m.clause, &k, &kp->clause[cls][i], BPF_ANY))
 				return -errno;
 		}
+	}
+	for (uint32_t i = 0; i < SHK_KP_NEEDLES; i++) {
+		uint32_t k = next * SHK_KP_NEEDLES + i;
+		struct shk_kp_needle none = { 0 };
+
+		if (bpf_map_update_elem(e->m.needles, &k,
+					i < kp->conf.nneedles ? &kp->needles[i] : &none, BPF_ANY))
+			return -errno;
 	}
 	for (uint32_t i = 0; i < kp->nstr; i++) {
 		struct shk_kp_sentry x = kp->str[i];

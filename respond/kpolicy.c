@@ -61,6 +61,22 @@ static const char *const field_names[SHK_KF_NFIELDS] = {
 	[SHK_KF_RPORT] = "fd.rport",
 	[SHK_KF_EXE_INO] = "proc.exepath (inode)",
 	[SHK_KF_EXE_DEV] = "proc.exepath (device)",
+	[SHK_KF_ARG0] = "proc.args contains #0",
+	[SHK_KF_ARG0 + 1] = "proc.args contains #1",
+	[SHK_KF_ARG0 + 2] = "proc.args contains #2",
+	[SHK_KF_ARG0 + 3] = "proc.args contains #3",
+	[SHK_KF_ARG0 + 4] = "proc.args contains #4",
+	[SHK_KF_ARG0 + 5] = "proc.args contains #5",
+	[SHK_KF_ARG0 + 6] = "proc.args contains #6",
+	[SHK_KF_ARG0 + 7] = "proc.args contains #7",
+	[SHK_KF_ARG0 + 8] = "proc.args contains #8",
+	[SHK_KF_ARG0 + 9] = "proc.args contains #9",
+	[SHK_KF_ARG0 + 10] = "proc.args contains #10",
+	[SHK_KF_ARG0 + 11] = "proc.args contains #11",
+	[SHK_KF_ARG0 + 12] = "proc.args contains #12",
+	[SHK_KF_ARG0 + 13] = "proc.args contains #13",
+	[SHK_KF_ARG0 + 14] = "proc.args contains #14",
+	[SHK_KF_ARG0 + 15] = "proc.args contains #15",
 	[SHK_KF_RADDR] = "fd.rip",
 };
 
@@ -73,7 +89,8 @@ static const char *const field_names[SHK_KF_NFIELDS] = {
 static const uint64_t class_fields[SHK_KP_NCLASS] = {
 	[SHK_KP_EXEC] = PROC_FIELDS | F(SHK_KF_EXEPATH) | F(SHK_KF_STDIN_TYPE) |
 			F(SHK_KF_STDOUT_TYPE) | F(SHK_KF_STDERR_TYPE) | F(SHK_KF_EXE_MEMFD) |
-			F(SHK_KF_EXE_UPPER) | F(SHK_KF_EXE_INO) | F(SHK_KF_EXE_DEV),
+			F(SHK_KF_EXE_UPPER) | F(SHK_KF_EXE_INO) | F(SHK_KF_EXE_DEV) |
+			(((1ull << SHK_KP_NEEDLES) - 1) << SHK_KF_ARG0),
 	[SHK_KP_OPEN] = PROC_FIELDS | F(SHK_KF_FD_NAME) | F(SHK_KF_FD_DIR) | F(SHK_KF_FD_FILENAME) |
 			F(SHK_KF_OPEN_READ) | F(SHK_KF_OPEN_WRITE),
 	[SHK_KP_CONNECT] = PROC_FIELDS | F(SHK_KF_RPORT) | F(SHK_KF_RADDR),
@@ -156,6 +173,7 @@ struct cc {
 	struct kclause *cl[SHK_KP_NCLASS];
 	uint32_t ncl[SHK_KP_NCLASS], capcl[SHK_KP_NCLASS];
 	struct klit protect; /* not proc.name in (protect lists): in every clause */
+	bool rule_has_needle; /* the rule being compiled uses an argument pattern */
 	char why[200];
 };
 
@@ -593,6 +611,33 @@ static int lower_nets(struct cc *c, const struct shk_check *ck, struct klit *l)
 	return why(c, "operator %s on %s is not kernel-evaluated", shk_op_name(ck->op), fname(ck));
 }
 
+/* `proc.args contains X`: pattern X gets one of SHK_KP_NEEDLES slots
+ * (shared by equal patterns), and the literal becomes "ARGi = 1". */
+static int lower_needle(struct cc *c, const struct shk_check *k, bool cmdline, struct klit *l)
+{
+	struct shk_kpolicy *kp = c->kp;
+	uint32_t i;
+
+	if (!k->text_len || k->text_len > SHK_KP_NEEDLE_MAX || memchr(k->text, '\0', k->text_len))
+		return why(c, "an argument pattern must have 1 to %d bytes", SHK_KP_NEEDLE_MAX);
+	for (i = 0; i < kp->conf.nneedles; i++)
+		if (kp->needles[i].len == k->text_len && kp->needles[i].cmdline == cmdline &&
+		    !memcmp(kp->needles[i].s, k->text, k->text_len))
+			break;
+	if (i == kp->conf.nneedles) {
+		if (i == SHK_KP_NEEDLES)
+			return why(c, "more than %d distinct argument patterns", SHK_KP_NEEDLES);
+		memset(&kp->needles[i], 0, sizeof(kp->needles[i]));
+		memcpy(kp->needles[i].s, k->text, k->text_len);
+		kp->needles[i].len = (uint8_t)k->text_len;
+		kp->needles[i].cmdline = cmdline;
+		kp->conf.nneedles++;
+	}
+	c->rule_has_needle = true;
+	l->field = (uint8_t)(SHK_KF_ARG0 + i);
+	return add_num(l, 1);
+}
+
 /*
  * Lower one literal to a kernel field constraint. NE is written as the
  * negation of EQ so every klit is a set membership.
@@ -705,6 +750,11 @@ static int lower(struct cc *c, const struct lit *lt, struct klit *l)
 	case SHK_FIELD_FD_NET:
 		l->field = SHK_KF_RADDR;
 		return lower_nets(c, k, l);
+	case SHK_FIELD_PROC_ARGS:
+	case SHK_FIELD_PROC_CMDLINE:
+		if (k->op != SHK_OP_CONTAINS || k->rhs != SHK_RHS_VALUE)
+			return why(c, "%s: only 'contains' is kernel-evaluated", fname(ck));
+		return lower_needle(c, k, ck->lhs.id == SHK_FIELD_PROC_CMDLINE, l);
 	case SHK_FIELD_PROC_EXE:
 		return why(c, "proc.exe is argv[0], which the caller chooses: use proc.exepath or "
 			      "proc.name for a kernel deny");
@@ -1212,6 +1262,7 @@ static int compile_rule(struct cc *c, const struct shk_rule *r, struct shk_plann
 	int err;
 
 	c->why[0] = '\0';
+	c->rule_has_needle = false;
 	if ((err = to_dnf(c, r->filter, false, &d, 0)))
 		return err;
 	memset(per, 0, sizeof(per));
@@ -1305,7 +1356,8 @@ struct shk_kpolicy *shk_kpolicy_compile(const struct shk_ruleset *rs, struct shk
 	kp->nrules = rs->nrules;
 	kp->rules = calloc(rs->nrules ? rs->nrules : 1, sizeof(*kp->rules));
 	kp->kid_rule = calloc(rs->nrules ? rs->nrules : 1, sizeof(*kp->kid_rule));
-	if (!kp->rules || !kp->kid_rule)
+	kp->recheck = calloc(rs->nrules ? rs->nrules : 1, 1);
+	if (!kp->rules || !kp->kid_rule || !kp->recheck)
 		goto nomem;
 	for (uint32_t i = 0; i < rs->nrules; i++) {
 		const struct shk_rule *r = &rs->rules[i];
@@ -1324,6 +1376,7 @@ struct shk_kpolicy *shk_kpolicy_compile(const struct shk_ruleset *rs, struct shk
 		if (!err) {
 			out->status = SHK_KPS_KERNEL;
 			kp->kid_rule[out->kid - 1] = r->id;
+			kp->recheck[r->id] = c->rule_has_needle;
 			deny->deny_fallback = false;
 			continue;
 		}
@@ -1380,6 +1433,7 @@ void shk_kpolicy_free(struct shk_kpolicy *kp)
 		return;
 	free(kp->rules);
 	free(kp->kid_rule);
+	free(kp->recheck);
 	free(kp->str);
 	free(kp->num);
 	free(kp->addr);

@@ -74,6 +74,13 @@ struct shk_kpolicy {
 	uint32_t nnum, capnum;
 	struct shk_kp_aentry *addr;
 	uint32_t naddr, capaddr;
+	/* argument patterns (proc.args / proc.cmdline contains), scanned at
+	 * exec; conf.nneedles of them */
+	struct shk_kp_needle needles[SHK_KP_NEEDLES];
+	/* by shk_rule.id: the rule has argument patterns, which the kernel
+	 * scans in the first SHK_KP_ARGS_SCAN bytes only, so the engine checks
+	 * it as well */
+	uint8_t *recheck;
 };
 
 /*

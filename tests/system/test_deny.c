@@ -48,7 +48,7 @@ static struct {
 	int port_deny, port_ok, listen_fd;
 	struct outcome exec_deny, exec_ok, symlink, hardlink, dotdot, relative, audit;
 	struct outcome ctr_host, ctr_inside, open_deny, open_ok, open_dirfd, open_rel, prctl_open;
-	struct outcome script_run, memfd, connect_deny, connect_ok;
+	struct outcome script_run, memfd, connect_deny, connect_ok, argv_deny, argv_ok;
 	struct outcome dry_exec, dry_open, dry_connect;
 	struct shrike_run run, dry;
 } T;
@@ -98,6 +98,13 @@ static const char policy_text[] =
 	"  desc: t\n"
 	"  condition: shk_test_open_read and proc.name = shk-named and fd.name = %s\n"
 	"  output: denied read by name (file=%%fd.name)\n"
+	"  priority: CRITICAL\n"
+	"  actions: [deny]\n"
+	"  mode: enforce\n"
+	"- rule: Deny a pattern in the arguments\n"
+	"  desc: t\n"
+	"  condition: shk_test_spawn and proc.exepath = %s and proc.args contains \"--shk-evil\"\n"
+	"  output: denied arguments (cmdline=%%proc.cmdline)\n"
 	"  priority: CRITICAL\n"
 	"  actions: [deny]\n"
 	"  mode: enforce\n"
@@ -290,7 +297,7 @@ static int listen_on(int *port)
 
 static void prepare(void)
 {
-	char helper[MAX_PATH], sub[MAX_PATH], text[sizeof(policy_text) + 8 * MAX_PATH];
+	char helper[MAX_PATH], sub[MAX_PATH], text[sizeof(policy_text) + 10 * MAX_PATH];
 	const char *helpers = getenv("SHRIKE_TEST_HELPERS");
 	char comm[32] = "";
 	FILE *f;
@@ -329,7 +336,7 @@ static void prepare(void)
 	comm[strcspn(comm, "\n")] = '\0';
 	path_in(T.policy, "policy.yaml");
 	snprintf(text, sizeof(text), policy_text, T.deny_bin, T.audit_bin, T.ctr_bin, comm, T.secret,
-		 T.script, T.secret2, T.port_deny);
+		 T.script, T.secret2, T.ok_bin, T.port_deny);
 	write_file(T.policy, text, 0644);
 }
 
@@ -381,6 +388,11 @@ static void act(void)
 	T.memfd.ran = access(m, F_OK) == 0;
 	T.connect_deny.err = connect_to(T.port_deny);
 	T.connect_ok.err = connect_to(T.port_ok);
+	/* the same binary, another argv */
+	path_in(m, "m-argv");
+	run_prog(&T.argv_deny, NULL, m, (char *[]){ T.ok_bin, m, "rename", "--shk-evil", NULL });
+	path_in(m, "m-argv-ok");
+	run_prog(&T.argv_ok, NULL, m, (char *[]){ T.ok_bin, m, "rename", "--shk-good", NULL });
 }
 
 static int group_setup(void **state)
@@ -472,6 +484,15 @@ static void test_open_evasions(void **state)
 	assert_false(T.script_run.ran);
 }
 
+static void test_argv_pattern(void **state)
+{
+	assert_true(killed(&T.argv_deny));
+	assert_false(T.argv_deny.ran);
+	assert_true(exited0(&T.argv_ok));
+	assert_true(T.argv_ok.ran);
+	expect_alert("Deny a pattern in the arguments", "proc.cmdline", "--shk-evil", "done");
+}
+
 static void test_connect_eperm(void **state)
 {
 	assert_int_equal(T.connect_deny.err, EPERM);
@@ -537,6 +558,7 @@ int main(void)
 		cmocka_unit_test(test_host_vs_container),
 		cmocka_unit_test(test_open_denied_reads_nothing),
 		cmocka_unit_test(test_open_evasions),
+		cmocka_unit_test(test_argv_pattern),
 		cmocka_unit_test(test_connect_eperm),
 		cmocka_unit_test(test_audit_reports_would),
 		cmocka_unit_test(test_dry_run_blocks_nothing),

@@ -276,6 +276,48 @@ static void test_hard_link_matches_by_inode(void **state)
 	unbuild(&b);
 }
 
+static void test_argument_patterns(void **state)
+{
+	struct built b;
+	struct facts f = { 0 };
+	char yaml[16384];
+	size_t len = 0;
+
+	build(&b,
+	      RULE("Pool", "evt.type = execve and proc.args contains \"stratum+tcp://\"", "")
+	      RULE("Pool too", "evt.type = execve and proc.args contains \"stratum+tcp://\" and "
+			       "not proc.args contains \"--dry\"", "")
+	      RULE("Donate", "evt.type = execve and proc.cmdline contains \"--donate-level\"", ""),
+	      false);
+	assert_int_equal(kr(&b, "Pool")->status, SHK_KPS_KERNEL);
+	assert_int_equal(kr(&b, "Pool too")->status, SHK_KPS_KERNEL);
+	assert_int_equal(kr(&b, "Donate")->status, SHK_KPS_KERNEL);
+	/* equal patterns share a slot; cmdline scans argv[0] too */
+	assert_int_equal(b.kp->conf.nneedles, 3);
+	assert_memory_equal(b.kp->needles[0].s, "stratum+tcp://", 14);
+	assert_int_equal(b.kp->needles[0].cmdline, 0);
+	assert_int_equal(b.kp->needles[2].cmdline, 1);
+	/* a prefix of argv only is scanned: the engine checks these too */
+	assert_true(b.kp->recheck[shk_ruleset_find(b.rs, "Pool")->id]);
+	NUM(f, SHK_KF_ARG0) = 1;
+	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "Pool");
+	NUM(f, SHK_KF_ARG0) = 0;
+	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "");
+	NUM(f, SHK_KF_ARG0 + 2) = 1;
+	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "Donate");
+	unbuild(&b);
+
+	/* seventeen distinct patterns: the seventeenth rule falls back */
+	for (int i = 0; i < 17; i++)
+		len += (size_t)snprintf(yaml + len, sizeof(yaml) - len,
+					RULE("P%d", "evt.type = execve and proc.args contains pat%d", ""), i, i);
+	build(&b, yaml, false);
+	assert_int_equal(kr(&b, "P15")->status, SHK_KPS_KERNEL);
+	assert_int_equal(kr(&b, "P16")->status, SHK_KPS_FALLBACK);
+	assert_non_null(strstr(kr(&b, "P16")->reason, "argument patterns"));
+	unbuild(&b);
+}
+
 static void test_open_paths(void **state)
 {
 	struct built b;
@@ -432,7 +474,7 @@ static void test_fallback_reasons(void **state)
 {
 	expect_fallback("proc.name = nc", "does not name the operation");
 	expect_fallback("evt.type = rename and proc.name = nc", "rename has no kernel");
-	expect_fallback("evt.type = execve and proc.cmdline contains xmrig", "proc.cmdline");
+	expect_fallback("evt.type = execve and proc.cmdline startswith xmrig", "only 'contains'");
 	expect_fallback("evt.type = execve and proc.exe = /bin/nc", "proc.exe is argv[0]");
 	expect_fallback("evt.type = execve and fd.name = /etc/shadow", "not known to the kernel at exec");
 	expect_fallback("evt.type = execve and proc.name contains nc", "operator contains");
@@ -486,6 +528,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_names_and_paths),
 		cmocka_unit_test(test_hard_link_matches_by_inode),
+		cmocka_unit_test(test_argument_patterns),
 		cmocka_unit_test(test_open_paths),
 		cmocka_unit_test(test_connect_ports_and_nets),
 		cmocka_unit_test(test_reverse_shell_stdin),
