@@ -336,8 +336,10 @@ __noinline int shk_kp_eval_pick(__u32 cls)
 }
 
 /* Evaluate the facts against the active policy for cls, given the fields
- * it needs (kp_fields()): 1 on a match, with the verdict in the facts. */
-__noinline int shk_kp_eval(__u32 cls, __u64 fields)
+ * it needs (kp_fields()): 1 on a match, with the verdict in the facts.
+ * Inline: the verifier limits the combined stack of a call chain (512
+ * bytes on 6.1), and the chains from the exec and exit programs are deep. */
+static __always_inline int shk_kp_eval(__u32 cls, __u64 fields)
 {
 	return shk_kp_eval_start(cls) && shk_kp_eval_fields(cls, fields) && shk_kp_eval_pick(cls);
 }
@@ -421,7 +423,8 @@ static __always_inline bool kp_at(struct kp_facts *f, __u32 j, __u32 pos)
 {
 	struct shk_kp_needle *nd = &f->nd[j & (SHK_KP_NEEDLES - 1)];
 
-#pragma unroll
+	/* loops, not unrolled: the callback's stack counts against the
+	 * 512 bytes of the whole call chain */
 	for (__u32 k = 0; k < SHK_KP_NEEDLE_MAX; k++) {
 		__u32 idx = pos + k;
 		char c;
@@ -447,7 +450,6 @@ static long kp_scan_step(__u32 pos, void *data)
 	if (!f || pos >= sc->len)
 		return 1;
 	c = f->argbuf[pos & (SHK_KP_ARGS_SCAN - 1)];
-#pragma unroll
 	for (__u32 j = 0; j < SHK_KP_NEEDLES; j++) {
 		if (j >= sc->n)
 			break;

@@ -64,6 +64,9 @@ while ! grep -q ready /tmp/trace.err 2>/dev/null; do
 	i=$((i + 1))
 	if [ $i -gt 600 ] || ! kill -0 $spid 2>/dev/null; then
 		fail sensors-load "$(cat /tmp/trace.err)"
+		# the verifier's reason, for the harness's log
+		/bin/shrike trace -v 2>&1 | grep -B40 "END PROG LOAD LOG" | tail -n 60 |
+			sed 's/^/SHRIKE-VM-LOG: /'
 		echo SHRIKE-VM-DONE
 		poweroff -f
 	fi
