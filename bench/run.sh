@@ -52,7 +52,8 @@ options:
                      deny rules (miners, droppers, reverse shells, sensitive
                      files, pool connects) that never match the workload
                      (targets: exec 1.05x, open 1.10x, connect 1.10x)
-  --deny-rules N     deny rules for --agent deny (default $DENY_N)
+  --deny-rules N     deny rules for --agent deny (default $DENY_N; 0: the cost
+                     of shrike run itself, with no rule)
   --rules DIR        where the upstream Falco files are (default
                      ../shared/falco-rules beside the checkout)
   --raw FILE         also write one CSV line per run to FILE
@@ -81,7 +82,7 @@ while [[ $# -gt 0 ]]; do
 	--trace-args) need_arg "$@"; read -r -a TRACE_ARGS <<<"$2"; shift 2 ;;
 	--agent) need_arg "$@"; AGENT=$2; shift 2 ;;
 	--rules) need_arg "$@"; RULES_DIR=$2; shift 2 ;;
-	--deny-rules) need_arg "$@"; need_n "$1" "$2"; DENY_N=$2; shift 2 ;;
+	--deny-rules) need_arg "$@"; [[ $2 =~ ^[0-9]+$ ]] || die "$1: '$2' is not a number"; DENY_N=$2; shift 2 ;;
 	--raw) need_arg "$@"; RAW=$2; shift 2 ;;
 	-h | --help) usage; exit 0 ;;
 	*) usage >&2; exit 2 ;;
