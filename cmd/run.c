@@ -922,7 +922,7 @@ static int select_syscalls(struct run *r, size_t *ret_blind)
 		}
 	}
 	for (const char *const *s = state_syscalls; *s; s++) {
-		err = shk_sensor_want(r->ses.sensor, *s, true);
+		err = shk_sensor_want_state(r->ses.sensor, *s);
 		if (err && err != -ENOENT)
 			return err;
 	}

@@ -32,11 +32,16 @@ struct shk_sensor {
 	/* per syscall: flags and kernel policy class added to the interest */
 	uint8_t extra[SHK_SYSCALL_MAX];
 	bool wanted[SHK_SYSCALL_MAX]; /* a rule or the caller wants its records */
+	bool noenter[SHK_SYSCALL_MAX]; /* wanted for state only: no entry context */
+	uint8_t written[SHK_SYSCALL_MAX]; /* the flags in the interest map */
+	uint32_t nenter; /* syscalls whose flags need the sys_enter program */
 	uint8_t kp_class[SHK_SYSCALL_MAX];
 	struct shk_event ev; /* large: decoded in place, never on the stack */
 };
 
 static bool verbose_libbpf;
+
+static void enter_sync(struct shk_sensor *s);
 
 /* libbpf's own messages only with --verbose: otherwise the caller reports
  * a failure once, in one line, with context. */
@@ -251,6 +256,8 @@ struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor
 		if (!err) {
 			loaded = true;
 			err = sensor__attach(s->skel);
+			if (!err)
+				enter_sync(s); /* nothing wants an entry context yet */
 		}
 		if (!err || !s->lsm)
 			break;
@@ -299,6 +306,34 @@ void shk_sensor_free(struct shk_sensor *s)
 	free(s);
 }
 
+/*
+ * The sys_enter program runs on every syscall of every task once attached;
+ * only entry contexts (SHK_INTEREST_ENTER) and entry checks of the kernel
+ * policy need it, so it is attached only while some syscall asks for one.
+ */
+static void enter_sync(struct shk_sensor *s)
+{
+	struct bpf_link **l = &s->skel->links.shk_sys_enter;
+
+	if (s->nenter && !*l)
+		*l = bpf_program__attach(s->skel->progs.shk_sys_enter); /* NULL: retried next time */
+	else if (!s->nenter && *l) {
+		bpf_link__destroy(*l);
+		*l = NULL;
+	}
+}
+
+static void enter_account(struct shk_sensor *s, uint8_t was, uint8_t now)
+{
+	const uint8_t e = SHK_INTEREST_ENTER | SHK_INTEREST_KP_ENTER;
+
+	if (!(was & e) && (now & e))
+		s->nenter++;
+	else if ((was & e) && !(now & e) && s->nenter)
+		s->nenter--;
+	enter_sync(s);
+}
+
 /* Write nr's interest entry from what is wanted: its records (wanted[]),
  * urgency, and kernel policy checks (extra[]). A syscall only checked by
  * the kernel policy is captured without SHK_INTEREST_EXIT: the exit
@@ -317,8 +352,12 @@ static int write_interest(struct shk_sensor *s, const struct shk_sys_desc *d, in
 		in.kind = d->kind;
 		in.kp_class = s->kp_class[nr];
 	}
+	if (s->wanted[nr] && s->noenter[nr])
+		in.flags &= (uint8_t)~SHK_INTEREST_ENTER;
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.interest), &key, &in, BPF_ANY))
 		return -errno;
+	enter_account(s, s->written[nr], in.flags);
+	s->written[nr] = in.flags;
 	return 0;
 }
 
@@ -329,6 +368,20 @@ static int set_interest(struct shk_sensor *s, const struct shk_sys_desc *d, bool
 	if (nr < 0 || nr >= SHK_SYSCALL_MAX)
 		return -ENOENT; /* not a syscall on this architecture */
 	s->wanted[nr] = on;
+	s->noenter[nr] = false;
+	return write_interest(s, d, nr);
+}
+
+int shk_sensor_want_state(struct shk_sensor *s, const char *syscall)
+{
+	const struct shk_sys_desc *d = shk_syscall_by_name(syscall);
+	int nr = d ? shk_syscall_nr(d->name) : -1;
+
+	if (nr < 0 || nr >= SHK_SYSCALL_MAX)
+		return -ENOENT;
+	if (!s->wanted[nr])
+		s->noenter[nr] = true; /* a rule's want keeps its entry context */
+	s->wanted[nr] = true;
 	return write_interest(s, d, nr);
 }
 

@@ -60,6 +60,9 @@ void shk_sensor_free(struct shk_sensor *s);
 int shk_sensor_want(struct shk_sensor *s, const char *syscall, bool on);
 /* The same by native syscall number. */
 int shk_sensor_want_nr(struct shk_sensor *s, int nr, bool on);
+/* Capture one syscall for the process table's sake only: its records, but
+ * not the task context at entry (unless a rule wants it too). */
+int shk_sensor_want_state(struct shk_sensor *s, const char *syscall);
 /* Wake the consumer at once for this syscall's records (an enforce action
  * depends on them), instead of batching. Implies capturing it. */
 int shk_sensor_urgent_nr(struct shk_sensor *s, int nr);
