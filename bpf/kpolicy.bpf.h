@@ -20,8 +20,24 @@ struct kp_facts {
 	__u64 n[32]; /* SHK_KF_NNUM_END - SHK_KF_NSTR of them, indexed & 31 */
 	/* argument patterns: the argv bytes scanned (NUL-padded) and the
 	 * patterns, copied once per exec */
-	char argbuf[SHK_KP_ARGS_SCAN + SHK_KP_NEEDLE_MAX];
-	struct shk_kp_needle nd[SHK_KP_NEEDLES];
+	union {
+		char argbuf[SHK_KP_ARGS_SCAN + SHK_KP_NEEDLE_MAX];
+		__u64 argw[(SHK_KP_ARGS_SCAN + SHK_KP_NEEDLE_MAX) / 8];
+	};
+	struct kp_pattern {
+		__u64 w[SHK_KP_NEEDLE_MAX / 8]; /* the bytes, as words */
+		__u64 m[SHK_KP_NEEDLE_MAX / 8]; /* which bytes count */
+		__u32 len;
+		__u32 start; /* 0 (cmdline) or where argv[1] begins */
+	} pat[SHK_KP_NEEDLES];
+	/* the scan's state lives here, in map memory, which the verifier
+	 * does not track: branches on it do not multiply its states */
+	__u32 found; /* bit per pattern */
+	__u32 scan_len;
+	__u32 npat;
+	__u32 argv1;
+	__u32 open_ok; /* sys_exit: the open's cheap check passed */
+	__u32 _pad3;
 	struct shk_kp_bits acc;
 	struct shk_kp_bits any; /* proc.aname: OR over the ancestors */
 	__u32 slot;
@@ -410,66 +426,62 @@ static __always_inline void kp_put_proc(struct kp_facts *f, __u64 fields, struct
 
 #define KP_ARG_FIELDS (((1ull << SHK_KP_NEEDLES) - 1) << SHK_KF_ARG0)
 
-struct kp_scan {
-	__u32 len;   /* argv bytes in argbuf */
-	__u32 args;  /* where argv[1] starts */
-	__u32 n;     /* patterns */
-	__u32 found; /* bit per pattern */
-};
 
-/* Does pattern j occur at pos? A NUL between arguments reads as the space
- * proc.args has there. */
-static __always_inline bool kp_at(struct kp_facts *f, __u32 j, __u32 pos)
+#define KP_ARGBUF (SHK_KP_ARGS_SCAN + SHK_KP_NEEDLE_MAX)
+
+/* The 8 argv bytes at p + 8k, from aligned words (clang would load an
+ * unaligned word byte by byte): branchless, p < SHK_KP_ARGS_SCAN. */
+static __always_inline __u64 kp_word_at(struct kp_facts *f, __u32 p, __u32 k)
 {
-	struct shk_kp_needle *nd = &f->nd[j & (SHK_KP_NEEDLES - 1)];
+	__u32 i = ((p >> 3) + k) & 63, o = (p & 7) * 8;
 
-	/* loops, not unrolled: the callback's stack counts against the
-	 * 512 bytes of the whole call chain */
-	for (__u32 k = 0; k < SHK_KP_NEEDLE_MAX; k++) {
-		__u32 idx = pos + k;
-		char c;
-
-		if (k >= nd->len)
-			return true;
-		barrier_var(idx);
-		if (idx >= SHK_KP_ARGS_SCAN + SHK_KP_NEEDLE_MAX)
-			return false;
-		c = f->argbuf[idx];
-		if ((c ? c : ' ') != nd->s[k])
-			return false;
-	}
-	return true;
+	return (f->argw[i] >> o) | ((f->argw[i + 1] << (63 - o)) << 1);
 }
 
+/* Zero bytes of a word, exactly: 0x80 in each zero byte, 0 elsewhere. */
+static __always_inline __u64 kp_zero_bytes(__u64 x)
+{
+	const __u64 m = 0x7f7f7f7f7f7f7f7full;
+
+	return ~(((x & m) + m) | x | m);
+}
+
+/* One position of argv against every pattern: a cheap first-byte test,
+ * then the pattern as four masked word compares (no per-byte loop, so the
+ * verifier's work stays small). */
 static long kp_scan_step(__u32 pos, void *data)
 {
-	struct kp_scan *sc = data;
 	struct kp_facts *f = kp_facts_get();
-	char c;
+	__u32 p = pos & (SHK_KP_ARGS_SCAN - 1);
 
-	if (!f || pos >= sc->len)
+	if (!f || pos >= f->scan_len)
 		return 1;
-	c = f->argbuf[pos & (SHK_KP_ARGS_SCAN - 1)];
 	for (__u32 j = 0; j < SHK_KP_NEEDLES; j++) {
-		if (j >= sc->n)
+		struct kp_pattern *pt;
+
+		if (j >= f->npat)
 			break;
-		if (sc->found & (1u << j) || f->nd[j].s[0] != (c ? c : ' ') ||
-		    (!f->nd[j].cmdline && pos < sc->args) || pos + f->nd[j].len > sc->len)
+		pt = &f->pat[j];
+		if ((__u8)f->argbuf[p] != (__u8)pt->w[0] || p < pt->start || p + pt->len > f->scan_len)
 			continue;
-		if (kp_at(f, j, pos))
-			sc->found |= 1u << j;
+		if (((kp_word_at(f, p, 0) ^ pt->w[0]) & pt->m[0]) |
+		    ((kp_word_at(f, p, 1) ^ pt->w[1]) & pt->m[1]) |
+		    ((kp_word_at(f, p, 2) ^ pt->w[2]) & pt->m[2]) |
+		    ((kp_word_at(f, p, 3) ^ pt->w[3]) & pt->m[3]))
+			continue;
+		f->found |= 1u << j;
 	}
 	return 0;
 }
 
 /* Scan the first SHK_KP_ARGS_SCAN bytes of argv (NUL separated, at kernel
- * address args) for the active policy's patterns; sets the ARG facts. */
+ * address args) for the active policy's patterns; sets the ARG facts. The
+ * NULs between arguments read as the spaces proc.args has there. */
 __noinline int shk_kp_args(__u64 args, __u32 len)
 {
 	struct kp_facts *f = kp_facts_get();
-	struct kp_scan sc = {};
 	struct shk_kp_conf *conf;
-	__u32 slot;
+	__u32 slot, n = 0;
 
 	if (!f)
 		return 0;
@@ -477,32 +489,43 @@ __noinline int shk_kp_args(__u64 args, __u32 len)
 	conf = bpf_map_lookup_elem(&kp_conf, &slot);
 	if (!conf)
 		return 0;
-	sc.n = conf->nneedles < SHK_KP_NEEDLES ? conf->nneedles : SHK_KP_NEEDLES;
-	for (__u32 j = 0; j < SHK_KP_NEEDLES; j++) {
-		__u32 k = slot * SHK_KP_NEEDLES + j;
-		struct shk_kp_needle *nd = bpf_map_lookup_elem(&kp_needles, &k);
-
-		if (j >= sc.n || !nd)
-			break;
-		f->nd[j] = *nd;
-	}
-	sc.len = len < SHK_KP_ARGS_SCAN ? len : SHK_KP_ARGS_SCAN;
+	f->scan_len = len < SHK_KP_ARGS_SCAN ? len : SHK_KP_ARGS_SCAN;
 	__builtin_memset(f->argbuf, 0, sizeof(f->argbuf));
-	if (!args || bpf_probe_read_kernel(f->argbuf, sc.len & (SHK_KP_ARGS_SCAN - 1), (const void *)args))
-		sc.len = 0;
-	/* proc.args starts after argv[0] */
-	sc.args = sc.len;
-	for (__u32 i = 0; i < SHK_KP_ARGS_SCAN; i++) {
-		if (i >= sc.len)
+	if (!args ||
+	    bpf_probe_read_kernel(f->argbuf, f->scan_len & (SHK_KP_ARGS_SCAN - 1), (const void *)args))
+		f->scan_len = 0;
+	/* where argv[1] begins: after the first NUL; then NULs to spaces */
+	f->argv1 = f->scan_len;
+#pragma nounroll
+	for (__u32 w = 0; w < KP_ARGBUF / 8; w++) {
+		__u64 x = f->argw[w], z = kp_zero_bytes(x);
+
+		if (z && f->argv1 == f->scan_len && w * 8 < f->scan_len)
+			f->argv1 = w * 8 + (kp_lowbit(z) >> 3) + 1;
+		f->argw[w] = x | (z >> 2);
+	}
+	f->npat = conf->nneedles < SHK_KP_NEEDLES ? conf->nneedles : SHK_KP_NEEDLES;
+	for (__u32 j = 0; j < SHK_KP_NEEDLES; j++) {
+		__u32 k = slot * SHK_KP_NEEDLES + j, l;
+		struct shk_kp_needle *nd = bpf_map_lookup_elem(&kp_needles, &k);
+		struct kp_pattern *pt = &f->pat[j];
+
+		if (j >= f->npat || !nd)
 			break;
-		if (!f->argbuf[i]) {
-			sc.args = i + 1;
-			break;
+		l = nd->len < SHK_KP_NEEDLE_MAX ? nd->len : SHK_KP_NEEDLE_MAX;
+		pt->len = l;
+		pt->start = nd->cmdline ? 0 : f->argv1;
+		for (__u32 w = 0; w < SHK_KP_NEEDLE_MAX / 8; w++) {
+			__u32 b = l > w * 8 ? l - w * 8 : 0;
+
+			__builtin_memcpy(&pt->w[w], &nd->s[w * 8], 8);
+			pt->m[w] = b >= 8 ? ~0ull : b ? (1ull << (b * 8)) - 1 : 0;
 		}
 	}
-	bpf_loop(SHK_KP_ARGS_SCAN, kp_scan_step, &sc, 0);
+	f->found = 0;
+	bpf_loop(SHK_KP_ARGS_SCAN, kp_scan_step, &n, 0);
 	for (__u32 j = 0; j < SHK_KP_NEEDLES; j++)
-		kp_put_num(f, SHK_KF_ARG0 + j, !!(sc.found & (1u << j)));
+		kp_put_num(f, SHK_KF_ARG0 + j, !!(f->found & (1u << j)));
 	return 0;
 }
 

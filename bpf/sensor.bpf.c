@@ -1105,6 +1105,21 @@ __noinline int shk_kp_open_match(__u64 task, __u64 file)
 	return shk_kp_eval(SHK_KP_OPEN, fields);
 }
 
+static __always_inline void kp_open_note(bool ok)
+{
+	struct kp_facts *f = kp_facts_get();
+
+	if (f)
+		f->open_ok = ok;
+}
+
+static __always_inline bool kp_open_noted(void)
+{
+	struct kp_facts *f = kp_facts_get();
+
+	return f && f->open_ok;
+}
+
 /* The cheap half of the open check, before any path is walked: the
  * numbers (uid, container, open mode). 0: no open clause can match, and
  * the path need not be resolved for the policy. */
@@ -1514,8 +1529,6 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 	struct shk_syscall *e;
 	struct rec r;
 	__u32 kind, flags;
-	__u64 open_file = 0;
-	bool kp_open = false;
 
 	if (!in)
 		return 0;
@@ -1535,11 +1548,12 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 	/* Captured only for the kernel policy: a record is worth sending
 	 * only with a verdict. A failed open is not checked, and without a
 	 * verdict waiting in the stash there is nothing to report. */
-	if (flags & SHK_INTEREST_KP_EXIT && ret >= 0) {
-		open_file = as_scalar(fd_file(task, (int)ret));
-		kp_open = shk_kp_open_pre(as_scalar(task), open_file);
-	}
-	if (!(flags & SHK_INTEREST_EXIT) && !kp_open) {
+	/* the decision is kept in the per-CPU facts, not in a variable: a
+	 * flag carried through the whole program would double what the
+	 * verifier has to walk */
+	kp_open_note(flags & SHK_INTEREST_KP_EXIT && ret >= 0 &&
+		     shk_kp_open_pre(as_scalar(task), as_scalar(fd_file(task, (int)ret))));
+	if (!(flags & SHK_INTEREST_EXIT) && !kp_open_noted()) {
 		__u32 tid = task->pid;
 
 		if (!bpf_map_lookup_elem(&kp_stash, &tid))
@@ -1574,7 +1588,8 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 	e->fd[1].fd = -1;
 	if (!sys_capture(&r, e, kind))
 		return 0;
-	if (kp_open && shk_kp_open(as_scalar(task), open_file))
+	if (flags & SHK_INTEREST_KP_EXIT && ret >= 0 && kp_open_noted() &&
+	    shk_kp_open(as_scalar(task), as_scalar(fd_file(task, (int)ret))))
 		r.urgent = true;
 	if (flags & (SHK_INTEREST_KP_ENTER | SHK_INTEREST_KP_STASH) &&
 	    shk_kp_unstash(task->pid, __builtin_offsetof(struct shk_syscall, kv)))

@@ -10,6 +10,8 @@ PKGS=(
 	# userspace libraries
 	libseccomp-dev libnl-3-dev libnl-route-3-dev libnl-genl-3-dev libnl-nf-3-dev
 	libyaml-dev libcjson-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev
+	# the TLS output test (its own CA and HTTPS server)
+	libssl-dev
 	# fuzzing (clang's sanitizer and libFuzzer runtimes)
 	libclang-rt-14-dev
 	# system tests
