@@ -1206,8 +1206,15 @@ __noinline int shk_kp_entry(__u64 task, __u32 cls, __u32 tid)
 	return 1;
 }
 
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(shk_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+/*
+ * The exec, sys_enter and sys_exit programs come in two variants: with the
+ * kernel policy (shrike run) and plain (shrike trace, which enforces
+ * nothing). The plain ones leave out the policy's code, which would
+ * otherwise triple the exit program's verification time; userspace loads
+ * one variant of each (shk_sensor_opts.kp).
+ */
+static __always_inline int exec_impl(struct task_struct *task, pid_t old_pid,
+				     struct linux_binprm *bprm, const bool kp)
 {
 	struct shk_exec *e;
 	struct file *f;
@@ -1255,15 +1262,27 @@ int BPF_PROG(shk_exec, struct task_struct *task, pid_t old_pid, struct linux_bin
 	put_cgroup_path(&r, SHK_EXEC_CGROUP, task);
 	for (int i = 0; i < 3; i++)
 		e->std_type[i] = fd_type_of(task, i);
-	if (shk_kp_exec(as_scalar(task), e->exe_flags,
-			e->std_type[0] | e->std_type[1] << 8 | e->std_type[2] << 16))
+	if (kp && shk_kp_exec(as_scalar(task), e->exe_flags,
+			      e->std_type[0] | e->std_type[1] << 8 | e->std_type[2] << 16))
 		r.urgent = true;
 	/* an exec the lsm hook let through in audit mode: its "would" waits
 	 * under the tid that called execve */
-	if (shk_kp_lsm && shk_kp_unstash(old_pid, __builtin_offsetof(struct shk_exec, kv)))
+	if (kp && shk_kp_lsm && shk_kp_unstash(old_pid, __builtin_offsetof(struct shk_exec, kv)))
 		r.urgent = true;
 	rec_submit(&r);
 	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(shk_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return exec_impl(task, old_pid, bprm, true);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(shk_exec_plain, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	return exec_impl(task, old_pid, bprm, false);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -1330,8 +1349,7 @@ static __always_inline bool is_compat(struct task_struct *task)
 	return task->thread_info.status & TS_COMPAT;
 }
 
-SEC("tp_btf/sys_enter")
-int BPF_PROG(shk_sys_enter, struct pt_regs *regs, long id)
+static __always_inline int sys_enter_impl(struct pt_regs *regs, long id, const bool kp)
 {
 	struct shk_interest *in = interest_of(id);
 	struct task_struct *task;
@@ -1344,13 +1362,25 @@ int BPF_PROG(shk_sys_enter, struct pt_regs *regs, long id)
 	if (task->tgid == shk_self_pid || is_compat(task))
 		return 0;
 	tid = task->pid;
-	if (in->flags & SHK_INTEREST_KP_ENTER && shk_kp_entry(as_scalar(task), in->kp_class, tid))
+	if (kp && in->flags & SHK_INTEREST_KP_ENTER && shk_kp_entry(as_scalar(task), in->kp_class, tid))
 		COUNT(kp_verdicts);
 	if (!(in->flags & SHK_INTEREST_ENTER))
 		return 0;
 	fill_task(&t, task);
 	bpf_map_update_elem(&enter_ctx, &tid, &t, BPF_ANY);
 	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(shk_sys_enter, struct pt_regs *regs, long id)
+{
+	return sys_enter_impl(regs, id, true);
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(shk_sys_enter_plain, struct pt_regs *regs, long id)
+{
+	return sys_enter_impl(regs, id, false);
 }
 
 static __always_inline void sys_args(struct pt_regs *regs, __u64 *a)
@@ -1520,8 +1550,7 @@ static __always_inline bool sys_capture(struct rec *r, struct shk_syscall *e, __
 	return true;
 }
 
-SEC("tp_btf/sys_exit")
-int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
+static __always_inline int sys_exit_impl(struct pt_regs *regs, long ret, const bool kp)
 {
 	long nr = regs->orig_ax;
 	struct shk_interest *in = interest_of(nr);
@@ -1551,9 +1580,10 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 	/* the decision is kept in the per-CPU facts, not in a variable: a
 	 * flag carried through the whole program would double what the
 	 * verifier has to walk */
-	kp_open_note(flags & SHK_INTEREST_KP_EXIT && ret >= 0 &&
-		     shk_kp_open_pre(as_scalar(task), as_scalar(fd_file(task, (int)ret))));
-	if (!(flags & SHK_INTEREST_EXIT) && !kp_open_noted()) {
+	if (kp)
+		kp_open_note(flags & SHK_INTEREST_KP_EXIT && ret >= 0 &&
+			     shk_kp_open_pre(as_scalar(task), as_scalar(fd_file(task, (int)ret))));
+	if (!(flags & SHK_INTEREST_EXIT) && (!kp || !kp_open_noted())) {
 		__u32 tid = task->pid;
 
 		if (!bpf_map_lookup_elem(&kp_stash, &tid))
@@ -1588,16 +1618,28 @@ int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 	e->fd[1].fd = -1;
 	if (!sys_capture(&r, e, kind))
 		return 0;
-	if (flags & SHK_INTEREST_KP_EXIT && ret >= 0 && kp_open_noted() &&
+	if (kp && flags & SHK_INTEREST_KP_EXIT && ret >= 0 && kp_open_noted() &&
 	    shk_kp_open(as_scalar(task), as_scalar(fd_file(task, (int)ret))))
 		r.urgent = true;
-	if (flags & (SHK_INTEREST_KP_ENTER | SHK_INTEREST_KP_STASH) &&
+	if (kp && flags & (SHK_INTEREST_KP_ENTER | SHK_INTEREST_KP_STASH) &&
 	    shk_kp_unstash(task->pid, __builtin_offsetof(struct shk_syscall, kv)))
 		r.urgent = true;
 	if (!(flags & SHK_INTEREST_EXIT) && !r.urgent)
 		return 0; /* no rule wants it, no verdict to carry */
 	rec_submit(&r);
 	return 0;
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
+{
+	return sys_exit_impl(regs, ret, true);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(shk_sys_exit_plain, struct pt_regs *regs, long ret)
+{
+	return sys_exit_impl(regs, ret, false);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -1201,6 +1201,7 @@ int cmd_run(int argc, char **argv)
 	so.extra_fd = r->control_fd;
 	so.extra_fn = on_control;
 	so.extra_ctx = r;
+	so.kp = true; /* deny rules, now or after a reload */
 	so.on_signal = on_signal;
 	so.on_second = on_second;
 	if (enforce_probe(&r->en, &so.lsm))

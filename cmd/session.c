@@ -141,6 +141,7 @@ int session_start(struct session *s, const struct session_opts *o)
 	so.wakeup_bytes = so.ringbuf_bytes / 32;
 	so.verbose = o->verbose;
 	so.lsm = o->lsm;
+	so.kp = o->kp;
 	s->boot_to_real_ns = boot_to_real();
 	if (!stat("/proc/self/ns/mnt", &ns))
 		s->own_mntns = (uint32_t)ns.st_ino;

@@ -23,6 +23,7 @@ struct session_opts {
 	size_t ringbuf_bytes; /* 0: 8 MiB */
 	bool verbose;
 	bool lsm;               /* load the lsm backend's hooks (enforce_probe) */
+	bool kp;                /* load the kernel policy's checks (shrike run) */
 	shk_sensor_fn on_event; /* after the process table is updated */
 	void *ctx;
 	FILE *out;              /* flushed after each batch */

@@ -35,6 +35,7 @@ struct shk_sensor {
 	bool noenter[SHK_SYSCALL_MAX]; /* wanted for state only: no entry context */
 	uint8_t written[SHK_SYSCALL_MAX]; /* the flags in the interest map */
 	uint32_t nenter; /* syscalls whose flags need the sys_enter program */
+	bool kp;         /* the kernel-policy variants are loaded */
 	uint8_t kp_class[SHK_SYSCALL_MAX];
 	struct shk_event ev; /* large: decoded in place, never on the stack */
 };
@@ -165,6 +166,14 @@ static int load_skel(struct shk_sensor *s, const struct shk_sensor_opts *opts, b
 	if (!s->skel)
 		return -errno;
 	lsm_autoload(s, lsm);
+	/* one variant of each program: with the kernel policy or plain */
+	s->kp = opts && opts->kp;
+	bpf_program__set_autoload(s->skel->progs.shk_exec, s->kp);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_enter, s->kp);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_exit, s->kp);
+	bpf_program__set_autoload(s->skel->progs.shk_exec_plain, !s->kp);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_plain, !s->kp);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_plain, !s->kp);
 	s->skel->rodata->shk_self_pid = opts ? (uint32_t)opts->self_pid : 0;
 	/* the kernel counts per CPU: split the threshold so that all CPUs
 	 * together never hold more than wakeup_bytes unannounced */
@@ -313,10 +322,11 @@ void shk_sensor_free(struct shk_sensor *s)
  */
 static void enter_sync(struct shk_sensor *s)
 {
-	struct bpf_link **l = &s->skel->links.shk_sys_enter;
+	struct bpf_link **l = s->kp ? &s->skel->links.shk_sys_enter : &s->skel->links.shk_sys_enter_plain;
+	struct bpf_program *p = s->kp ? s->skel->progs.shk_sys_enter : s->skel->progs.shk_sys_enter_plain;
 
 	if (s->nenter && !*l)
-		*l = bpf_program__attach(s->skel->progs.shk_sys_enter); /* NULL: retried next time */
+		*l = bpf_program__attach(p); /* NULL: retried next time */
 	else if (!s->nenter && *l) {
 		bpf_link__destroy(*l);
 		*l = NULL;

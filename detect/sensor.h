@@ -31,6 +31,10 @@ struct shk_sensor_opts {
 	 * shk_sensor_lsm() says which happened. Off, nothing LSM is loaded
 	 * (kernels that refuse LSM programs need that). */
 	bool lsm;
+	/* Load the kernel policy's checks (shrike run). Off (shrike trace),
+	 * the exec and syscall programs are the plain variants, which verify
+	 * in a third of the time. */
+	bool kp;
 };
 
 /* Totals over all CPUs, plus what userspace counted. */
