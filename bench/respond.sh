@@ -76,7 +76,7 @@ cat >"$TMP/policy.yaml" <<'POL'
   mode: enforce
 POL
 
-"$SHRIKE" run --json --policy "$TMP/policy.yaml" >"$TMP/alerts.jsonl" 2>"$TMP/err" &
+"$SHRIKE" run --json --policy "$TMP/policy.yaml" --state-dir "$TMP/state" --control "$TMP/control.sock" ${SHRIKE_RUN_ARGS:-} >"$TMP/alerts.jsonl" 2>"$TMP/err" &
 SPID=$!
 for _ in $(seq 1 100); do grep -q "shrike: ready" "$TMP/err" && break; sleep 0.05; done
 grep -q "shrike: ready" "$TMP/err" || { cat "$TMP/err" >&2; exit 1; }

@@ -177,6 +177,25 @@ int shk_qstate_load(const char *dir, struct shk_qrec **ret, size_t *ret_n)
 	return err;
 }
 
+/*
+ * Records of cgroups that no longer exist describe nothing in force (the
+ * runtime removed the container): dropped when a record is added, so the
+ * file, which every action rewrites, does not grow with history.
+ */
+static size_t prune_gone(struct shk_qrec *v, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+
+		if (stat(v[i].cgroup, &st) && errno == ENOENT)
+			continue;
+		v[k++] = v[i];
+	}
+	return k;
+}
+
 int shk_qstate_add(const char *dir, struct shk_qrec *rec)
 {
 	struct shk_qrec *v = NULL, *nv;
@@ -193,6 +212,7 @@ int shk_qstate_add(const char *dir, struct shk_qrec *rec)
 		if (v[i].id > max)
 			max = v[i].id;
 	rec->id = max + 1;
+	n = prune_gone(v, n);
 	nv = realloc(v, (n + 1) * sizeof(*v));
 	if (!nv) {
 		err = -ENOMEM;
