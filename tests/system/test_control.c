@@ -84,13 +84,15 @@ static void as_nobody(const char *sock, char *out, size_t outsz)
 
 static void test_status_and_root_only(void **state)
 {
-	char *dir = test_tmpdir(), sock[1100], policy[1100], out[8192];
-	const char *args[] = { "--control", sock, "--policy", policy, NULL };
+	char *dir = test_tmpdir(), sock[1100], policy[1100], sdir[1100], out[8192];
+	/* its own state dir: the machine's quarantines are not this test's */
+	const char *args[] = { "--control", sock, "--policy", policy, "--state-dir", sdir, NULL };
 	const char *bin = test_env("SHRIKE_BIN");
 	struct shrike_run run;
 	struct stat st;
 
 	snprintf(sock, sizeof(sock), "%s/control.sock", dir);
+	snprintf(sdir, sizeof(sdir), "%s/state", dir);
 	snprintf(policy, sizeof(policy), "%s/p.yaml", dir);
 	assert_int_equal(test_write_file(policy, "- rule: R\n  desc: d\n"
 						 "  condition: evt.type = execve and proc.name = shk-none\n"
