@@ -53,6 +53,7 @@
 #include <x86intrin.h>
 #endif
 
+#include "containers.h"
 #include "decode.h"
 #include "eval.h"
 #include "proctable.h"
@@ -854,6 +855,15 @@ int main(int argc, char **argv)
 	}
 	b.ctx.procs = b.pt;
 	b.ctx.users = b.users;
+	/* the container cache, as shrike run has one: identity is parsed
+	 * once per cgroup, not on every event (roots that do not exist here:
+	 * no metadata, only identity) */
+	{
+		struct shk_containers_opts co = { 0 };
+
+		shk_ctr_roots_default(&co.roots);
+		b.ctx.containers = shk_containers_new(&co);
+	}
 	b.ctx.hostname = "bench";
 	b.ctx.host_mntns = HOST_MNTNS;
 	b.ctx.boot_to_real_ns = 1700000000000000000ll;
