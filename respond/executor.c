@@ -210,9 +210,12 @@ static void record_quarantine(struct shk_executor *x, const struct job *j,
 }
 
 /* quarantine: pod also marks the pod in the cluster (label and
- * annotation), so that operators and NetworkPolicies can select it. The
- * local freeze and isolation stand whatever the API says (fail closed): a
- * failed PATCH is noted in the outcome's error, the outcome stays done. */
+ * annotation), so that operators and NetworkPolicies can select it, and
+ * makes sure the namespace's deny-all NetworkPolicy for that label exists.
+ * The local freeze and isolation stand whatever the API says (fail
+ * closed): a failed PATCH or POST is noted in the outcome's error, the
+ * outcome stays done. The policy is not tried when the label failed: it
+ * selects by the label, so it could not cut this pod off anyway. */
 static void label_pod(struct shk_executor *x, const struct job *j, const struct shk_planned *a,
 		      struct shk_outcome *out)
 {
@@ -234,8 +237,12 @@ static void label_pod(struct shk_executor *x, const struct job *j, const struct 
 	outf(out->target, "%.120s, pod %.60s/%.70s", err, j->t.pod_ns, j->t.pod_name);
 	if (out->kind == SHK_OUT_WOULD)
 		return;
-	if (shk_k8s_label_pod(x->o.k8s, &q, err, sizeof(err)))
+	if (shk_k8s_label_pod(x->o.k8s, &q, err, sizeof(err))) {
 		outf(out->error, "%s%spod label failed: %s", was, was[0] ? "; " : "", err);
+		return;
+	}
+	if (shk_k8s_ensure_netpol(x->o.k8s, j->t.pod_ns, err, sizeof(err)))
+		outf(out->error, "%s%snetwork policy failed: %s", was, was[0] ? "; " : "", err);
 }
 
 static const char *kv_backend_name(uint8_t b)

@@ -24,9 +24,9 @@
 #define LABEL_VALUE_MAX 63
 #define SUMMARY_MAX 1024
 
-enum req_kind { REQ_LABELS, REQ_PATCH };
+enum req_kind { REQ_LABELS, REQ_PATCH, REQ_NETPOL };
 
-/* A caller waiting for a PATCH. Shared by the caller and the worker; the
+/* A caller waiting for a PATCH or a POST. Shared by the caller and the worker; the
  * last one to let go frees it (a caller that timed out leaves first). */
 struct waiter {
 	int refs;
@@ -39,9 +39,15 @@ struct req {
 	enum req_kind kind;
 	char uid[SHK_POD_UIDKEY_MAX + 1];
 	char ns[SHK_POD_NS_MAX + 1];
-	char name[SHK_POD_NAME_MAX + 1];
-	char *body; /* PATCH: owned */
+	char name[SHK_POD_NAME_MAX + 1]; /* the pod, or the NetworkPolicy */
+	char *body; /* PATCH, POST: owned */
 	struct waiter *w;
+};
+
+/* A namespace known to hold the quarantine NetworkPolicy. */
+struct netpol_seen {
+	char ns[SHK_POD_NS_MAX + 1];
+	uint64_t at_ns; /* 0: free */
 };
 
 struct shk_k8s {
@@ -57,6 +63,8 @@ struct shk_k8s {
 	struct req *q;
 	uint32_t head, count, cap;
 	struct shk_k8s_stats st;
+	struct netpol_seen netpols[SHK_K8S_NETPOL_CACHE]; /* under mu */
+	uint32_t netpol_next;				   /* the next to replace */
 	/* worker only */
 	char *token;
 	uint64_t token_read_ns;
@@ -386,13 +394,14 @@ static bool retryable(int st)
 	return st < 0 || st == 429 || st >= 500;
 }
 
-static int patch_pod(struct shk_k8s *k, const struct req *r, char *msg, size_t msgsz)
+/* A write to the API with retries and backoff: the last HTTP status, or a
+ * negative errno; msg says what went wrong unless it is a 2xx. */
+static int write_call(struct shk_k8s *k, const char *method, const char *path, const char *body,
+		      const char *ctype, char *msg, size_t msgsz)
 {
-	char path[512];
 	uint32_t backoff_ms = 100;
 	int st = -EIO;
 
-	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", r->ns, r->name);
 	for (uint32_t i = 0; i <= k->o.retries; i++) {
 		struct answer a = { 0 };
 
@@ -402,10 +411,10 @@ static int patch_pod(struct shk_k8s *k, const struct req *r, char *msg, size_t m
 			nanosleep(&ts, NULL);
 			backoff_ms *= 2;
 		}
-		st = http(k, "PATCH", path, r->body, "application/merge-patch+json", &a, msg, msgsz);
+		st = http(k, method, path, body, ctype, &a, msg, msgsz);
 		if (st >= 200 && st < 300) {
 			free(a.buf);
-			return 0;
+			return st;
 		}
 		if (st > 0)
 			status_msg(st, &a, msg, msgsz);
@@ -418,7 +427,78 @@ static int patch_pod(struct shk_k8s *k, const struct req *r, char *msg, size_t m
 		if (stop)
 			break;
 	}
-	return st == 404 ? -ENOENT : st == 401 || st == 403 ? -EACCES : st < 0 ? st : -EIO;
+	return st;
+}
+
+static int status_errno(int st)
+{
+	return st >= 200 && st < 300 ? 0
+	       : st == 404	     ? -ENOENT
+	       : st == 401 || st == 403 ? -EACCES
+	       : st < 0		     ? st
+				     : -EIO;
+}
+
+static int patch_pod(struct shk_k8s *k, const struct req *r, char *msg, size_t msgsz)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", r->ns, r->name);
+	return status_errno(
+		write_call(k, "PATCH", path, r->body, "application/merge-patch+json", msg, msgsz));
+}
+
+/* Called with k->mu held. */
+static struct netpol_seen *netpol_find_locked(struct shk_k8s *k, const char *ns, uint64_t now)
+{
+	for (uint32_t i = 0; i < SHK_K8S_NETPOL_CACHE; i++) {
+		struct netpol_seen *e = &k->netpols[i];
+
+		if (e->at_ns && now - e->at_ns < SHK_K8S_NETPOL_TTL_S * 1000000000ull &&
+		    !strcmp(e->ns, ns))
+			return e;
+	}
+	return NULL;
+}
+
+/* Remember that ns holds the policy; when full, the oldest entry goes
+ * (round robin: entries are only ever added, so that is the oldest). */
+static void netpol_remember(struct shk_k8s *k, const char *ns)
+{
+	uint64_t now = now_ns();
+	struct netpol_seen *e;
+
+	pthread_mutex_lock(&k->mu);
+	e = netpol_find_locked(k, ns, now);
+	if (!e) {
+		e = &k->netpols[k->netpol_next];
+		k->netpol_next = (k->netpol_next + 1) % SHK_K8S_NETPOL_CACHE;
+	}
+	snprintf(e->ns, sizeof(e->ns), "%s", ns);
+	e->at_ns = now;
+	pthread_mutex_unlock(&k->mu);
+}
+
+/* POST the policy; one that exists already (409: someone, maybe another
+ * node's shrike, made it first) is what we want. Its content is not
+ * checked: an operator may have tightened it. */
+static int create_netpol(struct shk_k8s *k, const struct req *r, char *msg, size_t msgsz)
+{
+	char path[512];
+	int st;
+
+	snprintf(path, sizeof(path), "/apis/networking.k8s.io/v1/namespaces/%s/networkpolicies",
+		 r->ns);
+	st = write_call(k, "POST", path, r->body, "application/json", msg, msgsz);
+	if (st == 409) {
+		snprintf(msg, msgsz, "already there");
+		st = 200;
+	} else if (st >= 200 && st < 300) {
+		snprintf(msg, msgsz, "created"); /* not a retried attempt's error */
+	}
+	if (st >= 200 && st < 300)
+		netpol_remember(k, r->ns);
+	return status_errno(st);
 }
 
 static void finish(struct shk_k8s *k, struct waiter *w, int err, const char *msg)
@@ -460,16 +540,23 @@ static void *worker(void *arg)
 			fetch_labels(k, &r);
 		} else {
 			char msg[SHK_K8S_ERR] = "";
-			int err = patch_pod(k, &r, msg, sizeof(msg));
+			bool np = r.kind == REQ_NETPOL;
+			int err = np ? create_netpol(k, &r, msg, sizeof(msg))
+				     : patch_pod(k, &r, msg, sizeof(msg));
 			char what[400];
 
 			pthread_mutex_lock(&k->mu);
-			k->st.patches++;
-			if (err)
-				k->st.patch_failures++;
+			if (np) {
+				k->st.netpols++;
+				k->st.netpol_failures += !!err;
+			} else {
+				k->st.patches++;
+				k->st.patch_failures += !!err;
+			}
 			pthread_mutex_unlock(&k->mu);
 			if (err) {
-				snprintf(what, sizeof(what), "PATCH pod %s/%s", r.ns, r.name);
+				snprintf(what, sizeof(what), np ? "POST networkpolicy %s/%s" : "PATCH pod %s/%s",
+					 r.ns, r.name);
 				count_error(k, what, msg);
 			}
 			finish(k, r.w, err, msg);
@@ -478,7 +565,7 @@ static void *worker(void *arg)
 	}
 }
 
-/* Queue r; PATCHes go to the front (an operator waits for them, label
+/* Queue r; PATCHes and POSTs go to the front (an operator waits for them, label
  * fetches can wait). -EAGAIN when full. Called with k->mu held. */
 static int push_locked(struct shk_k8s *k, const struct req *r, bool front)
 {
@@ -515,10 +602,11 @@ static int ask_labels(void *ctx, const char *uid, const char *ns, const char *na
 	return err;
 }
 
-static int run_patch(struct shk_k8s *k, const char *ns, const char *name, char *body, bool wait,
-		     char *err, size_t errsz)
+/* Queue a write (body is taken over) and wait for it if asked. */
+static int run_write(struct shk_k8s *k, enum req_kind kind, const char *ns, const char *name,
+		     char *body, bool wait, char *err, size_t errsz)
 {
-	struct req r = { .kind = REQ_PATCH, .body = body };
+	struct req r = { .kind = kind, .body = body };
 	/* every attempt, the backoffs between them, and a margin */
 	uint64_t budget_ms = (uint64_t)k->o.timeout_ms * (k->o.retries + 1) +
 			     (100ull << k->o.retries) + 1000;
@@ -617,7 +705,7 @@ int shk_k8s_label_pod(struct shk_k8s *k, const struct shk_k8s_quarantine *q, cha
 		snprintf(err, errsz, "out of memory");
 		return -ENOMEM;
 	}
-	return run_patch(k, q->ns, q->name, body, true, err, errsz);
+	return run_write(k, REQ_PATCH, q->ns, q->name, body, true, err, errsz);
 }
 
 int shk_k8s_unlabel_pod(struct shk_k8s *k, const char *ns, const char *name, bool wait,
@@ -629,7 +717,61 @@ int shk_k8s_unlabel_pod(struct shk_k8s *k, const char *ns, const char *name, boo
 		snprintf(err, errsz, "out of memory");
 		return -ENOMEM;
 	}
-	return run_patch(k, ns, name, body, wait, err, errsz);
+	return run_write(k, REQ_PATCH, ns, name, body, wait, err, errsz);
+}
+
+/* Deny-all for the pods that carry the quarantine label: selected for both
+ * directions, with no rules, so nothing is allowed. */
+static char *netpol_body(const char *label_key, const char *ns)
+{
+	cJSON *root = cJSON_CreateObject(), *md, *spec, *sel, *types;
+	char *s = NULL;
+
+	if (!root)
+		return NULL;
+	cJSON_AddStringToObject(root, "apiVersion", "networking.k8s.io/v1");
+	cJSON_AddStringToObject(root, "kind", "NetworkPolicy");
+	md = cJSON_AddObjectToObject(root, "metadata");
+	cJSON_AddStringToObject(md, "name", SHK_K8S_NETPOL_NAME);
+	cJSON_AddStringToObject(md, "namespace", ns);
+	cJSON_AddStringToObject(cJSON_AddObjectToObject(md, "labels"), "app.kubernetes.io/managed-by",
+				"shrike");
+	spec = cJSON_AddObjectToObject(root, "spec");
+	sel = cJSON_AddObjectToObject(cJSON_AddObjectToObject(spec, "podSelector"), "matchLabels");
+	cJSON_AddStringToObject(sel, label_key, "true");
+	types = cJSON_AddArrayToObject(spec, "policyTypes");
+	cJSON_AddItemToArray(types, cJSON_CreateString("Ingress"));
+	cJSON_AddItemToArray(types, cJSON_CreateString("Egress"));
+	/* any allocation that failed above leaves a hole: send nothing then */
+	if (cJSON_GetArraySize(types) == 2 && cJSON_GetObjectItemCaseSensitive(sel, label_key) &&
+	    cJSON_GetObjectItemCaseSensitive(md, "labels"))
+		s = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	return s;
+}
+
+int shk_k8s_ensure_netpol(struct shk_k8s *k, const char *ns, char *err, size_t errsz)
+{
+	bool known;
+	char *body;
+
+	if (!shk_k8s_name_valid(ns, SHK_POD_NS_MAX)) {
+		snprintf(err, errsz, "no valid pod namespace/name");
+		return -EINVAL;
+	}
+	pthread_mutex_lock(&k->mu);
+	known = netpol_find_locked(k, ns, now_ns()) != NULL;
+	pthread_mutex_unlock(&k->mu);
+	if (known) {
+		snprintf(err, errsz, "already there");
+		return 0;
+	}
+	body = netpol_body(k->label_key, ns);
+	if (!body) {
+		snprintf(err, errsz, "out of memory");
+		return -ENOMEM;
+	}
+	return run_write(k, REQ_NETPOL, ns, SHK_K8S_NETPOL_NAME, body, true, err, errsz);
 }
 
 /* ---- lifecycle ----------------------------------------------------------------- */
@@ -742,7 +884,7 @@ void shk_k8s_free(struct shk_k8s *k)
 	while (k->count) {
 		struct req *r = &k->q[k->head];
 
-		if (r->kind == REQ_PATCH) {
+		if (r->kind != REQ_LABELS) {
 			free(r->body);
 			finish(k, r->w, -ECANCELED, "agent stopping");
 		}

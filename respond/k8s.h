@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The Kubernetes API client: pod labels for k8s.pod.label[s]
- * (detect/k8s_labels.h) and the quarantine label on pods.
+ * (detect/k8s_labels.h), the quarantine label on pods and the deny-all
+ * NetworkPolicy that selects it.
  *
  * Credentials come from the pod's service account (in-cluster: the token
  * and ca.crt under /var/run/secrets/kubernetes.io/serviceaccount and
@@ -14,7 +15,7 @@
  * from a kubeconfig or that override (tests), never in-cluster.
  *
  * Every API call runs on the client's own thread, fed by a bounded queue
- * (quarantine PATCHes go first). Nothing here ever runs on the event path:
+ * (quarantine PATCHes and POSTs go first). Nothing here ever runs on the event path:
  * label fetches are fire-and-forget, and the PATCH calls wait for the
  * worker only up to a bound (the executor's thread does that, not the
  * event loop). An API server that is down or answers garbage costs a
@@ -36,6 +37,9 @@
 #define SHK_K8S_LABEL_TTL_S 300
 #define SHK_K8S_QUEUE 256
 #define SHK_K8S_ERR 256
+#define SHK_K8S_NETPOL_NAME "shrike-quarantine"
+#define SHK_K8S_NETPOL_CACHE 256 /* namespaces known to hold the policy */
+#define SHK_K8S_NETPOL_TTL_S 600 /* then checked again (it may have been deleted) */
 
 /* Where the API server is and how to authenticate; strings are owned. */
 struct shk_k8s_creds {
@@ -80,6 +84,7 @@ struct shk_k8s_stats {
 	uint64_t errors;	/* of those, failed (transport or HTTP >= 400) */
 	uint64_t queue_full;	/* requests refused: the queue was full */
 	uint64_t label_fetches, patches, patch_failures;
+	uint64_t netpols, netpol_failures; /* NetworkPolicy POSTs made, of those failed */
 	uint64_t bad_answers;	/* answers that were not a pod object */
 };
 
@@ -115,6 +120,19 @@ int shk_k8s_label_pod(struct shk_k8s *k, const struct shk_k8s_quarantine *q, cha
 		      size_t errsz);
 int shk_k8s_unlabel_pod(struct shk_k8s *k, const char *ns, const char *name, bool wait,
 			char *err, size_t errsz);
+
+/*
+ * Make sure the namespace ns holds the NetworkPolicy SHK_K8S_NETPOL_NAME:
+ * deny all ingress and egress of the pods that carry the quarantine label
+ * (label_key: "true"), so that a CNI enforcing NetworkPolicy cuts them off
+ * cluster-wide. POSTed through the worker and waited for like
+ * shk_k8s_label_pod (same bound, same retries, never from the event
+ * loop); 409 (it exists) is success. A namespace where it was made or
+ * found is remembered (SHK_K8S_NETPOL_CACHE namespaces, for
+ * SHK_K8S_NETPOL_TTL_S): no call then. 0, or a negative errno with err
+ * saying what happened. Thread-safe.
+ */
+int shk_k8s_ensure_netpol(struct shk_k8s *k, const char *ns, char *err, size_t errsz);
 
 void shk_k8s_stats(struct shk_k8s *k, struct shk_k8s_stats *ret);
 

@@ -326,7 +326,7 @@ static void test_pod_quarantine_through_api(void **state)
 	const cJSON *a, *resp;
 	struct fakeapi_req r;
 	char out[4096];
-	int patches = 0, base_b1, npatch_before;
+	int patches = 0, netpols = 0, base_b1, npatch_before;
 	cJSON *body;
 
 	spinner_in(0, T.a1);
@@ -364,11 +364,21 @@ static void test_pod_quarantine_through_api(void **state)
 	assert_int_equal(egress_progs(T.podb, false), 0);
 	assert_int_equal(egress_progs(T.b1, true), base_b1);
 
-	/* the label PATCH, for that pod only */
+	/* the label PATCH, for that pod only, then the namespace's deny-all
+	 * NetworkPolicy selecting that label */
+	assert_true(fakeapi_wait(&api, npatch_before + 2, 3000) >= npatch_before + 2);
 	for (int i = npatch_before; i < fakeapi_count(&api); i++) {
 		const cJSON *l;
 
 		assert_true(fakeapi_get(&api, i, &r));
+		if (!strcmp(r.method, "POST")) {
+			netpols++;
+			assert_string_equal(r.path, "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies");
+			assert_string_equal(r.auth, "Bearer sys-token");
+			assert_non_null(strstr(r.body, "\"shrike.io/quarantine\":\"true\""));
+			assert_non_null(strstr(r.body, "\"Egress\""));
+			continue;
+		}
 		if (strcmp(r.method, "PATCH"))
 			continue;
 		patches++;
@@ -385,6 +395,7 @@ static void test_pod_quarantine_through_api(void **state)
 		cJSON_Delete(body);
 	}
 	assert_int_equal(patches, 1);
+	assert_int_equal(netpols, 1);
 
 	/* release through the daemon: thawed, un-isolated, label removed */
 	npatch_before = fakeapi_count(&api);
@@ -429,6 +440,8 @@ static int setup(void **state)
 		      "\"pod-template-hash\":\"7c9d5f6b8\"}}}",
 		      0);
 	fakeapi_route(&api, "PATCH", PATHA, 200, "{\"kind\":\"Pod\"}", 0);
+	fakeapi_route(&api, "POST", "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies", 201,
+		      "{\"kind\":\"NetworkPolicy\"}", 0);
 
 	snprintf(T.attack, sizeof(T.attack), "%s/attack", T.dir);
 	snprintf(T.labelprobe, sizeof(T.labelprobe), "%s/labelprobe", T.dir);

@@ -4,8 +4,9 @@
  * 127.0.0.1 (tests/lib/fakeapi.h), and its pod label cache
  * (detect/k8s_labels.h): labels fetched once and cached, an API that is
  * down or hangs costs counted errors and never a wait, the quarantine
- * PATCH's verb, path, headers and body, credentials from kubeconfigs
- * (and the plugins refused) and from a service account.
+ * PATCH's verb, path, headers and body, the quarantine NetworkPolicy's
+ * POST (409 is success, made once per namespace), credentials from
+ * kubeconfigs (and the plugins refused) and from a service account.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -373,6 +374,162 @@ static void test_patch_errors(void **state)
 	shk_k8s_free(k);
 }
 
+#define NPPATH "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies"
+
+static void wait_requests_settled(void)
+{
+	usleep(100000); /* a request that should not come would be there by now */
+}
+
+/* The POST creating the deny-all policy: exactly the fields the API
+ * defines, selecting the (configured) quarantine label. */
+static void test_netpol_created(void **state)
+{
+	char err[SHK_K8S_ERR] = "", server[64];
+	struct shk_k8s_opts o = { .timeout_ms = 2000, .warn = on_warn, .label_key = "sec.example/q" };
+	const cJSON *md, *spec, *sel, *x;
+	struct shk_k8s_stats st;
+	struct fakeapi_req r;
+	struct shk_k8s *k;
+	cJSON *j;
+
+	fakeapi_route(&api, "POST", NPPATH, 201, "{\"kind\":\"NetworkPolicy\"}", 0);
+	snprintf(server, sizeof(server), "http://127.0.0.1:%d", api.port);
+	o.kubeconfig = kubeconfig(server, NULL);
+	k = shk_k8s_new(&o, err, sizeof(err));
+	assert_non_null(k);
+	assert_int_equal(shk_k8s_ensure_netpol(k, "shop", err, sizeof(err)), 0);
+	assert_int_equal(fakeapi_count(&api), 1);
+	assert_true(fakeapi_get(&api, 0, &r));
+	assert_string_equal(r.method, "POST");
+	assert_string_equal(r.path, NPPATH);
+	assert_string_equal(r.ctype, "application/json");
+	assert_string_equal(r.auth, "Bearer tok-123");
+	j = cJSON_Parse(r.body);
+	assert_non_null(j);
+	assert_int_equal(cJSON_GetArraySize(j), 4);
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "apiVersion")->valuestring,
+			    "networking.k8s.io/v1");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(j, "kind")->valuestring,
+			    "NetworkPolicy");
+	md = cJSON_GetObjectItemCaseSensitive(j, "metadata");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(md, "name")->valuestring,
+			    "shrike-quarantine");
+	assert_string_equal(cJSON_GetObjectItemCaseSensitive(md, "namespace")->valuestring, "shop");
+	x = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(md, "labels"),
+					     "app.kubernetes.io/managed-by");
+	assert_true(cJSON_IsString(x));
+	assert_string_equal(x->valuestring, "shrike");
+	spec = cJSON_GetObjectItemCaseSensitive(j, "spec");
+	/* deny-all: both directions selected, no ingress or egress rules */
+	assert_int_equal(cJSON_GetArraySize(spec), 2);
+	sel = cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(spec, "podSelector"), "matchLabels");
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(spec, "podSelector")), 1);
+	assert_int_equal(cJSON_GetArraySize(sel), 1);
+	x = cJSON_GetObjectItemCaseSensitive(sel, "sec.example/q");
+	assert_true(cJSON_IsString(x));
+	assert_string_equal(x->valuestring, "true");
+	x = cJSON_GetObjectItemCaseSensitive(spec, "policyTypes");
+	assert_int_equal(cJSON_GetArraySize(x), 2);
+	assert_string_equal(cJSON_GetArrayItem(x, 0)->valuestring, "Ingress");
+	assert_string_equal(cJSON_GetArrayItem(x, 1)->valuestring, "Egress");
+	assert_null(cJSON_GetObjectItemCaseSensitive(spec, "ingress"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(spec, "egress"));
+	cJSON_Delete(j);
+
+	/* the next quarantine in that namespace: known, no call */
+	assert_int_equal(shk_k8s_ensure_netpol(k, "shop", err, sizeof(err)), 0);
+	wait_requests_settled();
+	assert_int_equal(fakeapi_count(&api), 1);
+	shk_k8s_stats(k, &st);
+	assert_int_equal(st.netpols, 1);
+	assert_int_equal(st.netpol_failures, 0);
+	assert_int_equal(st.errors, 0);
+	/* a namespace that would escape the URL path is never sent */
+	assert_int_equal(shk_k8s_ensure_netpol(k, "../kube-system", err, sizeof(err)), -EINVAL);
+	assert_int_equal(shk_k8s_ensure_netpol(k, "", err, sizeof(err)), -EINVAL);
+	wait_requests_settled();
+	assert_int_equal(fakeapi_count(&api), 1);
+	shk_k8s_free(k);
+}
+
+/* 409: made already (by an operator, another node's shrike): success, and
+ * remembered like a created one. */
+static void test_netpol_conflict_is_success(void **state)
+{
+	char err[SHK_K8S_ERR] = "";
+	struct shk_k8s_stats st;
+	struct fakeapi_req r;
+	struct shk_k8s *k;
+
+	fakeapi_route(&api, "POST", NPPATH, 409,
+		      "{\"kind\":\"Status\",\"status\":\"Failure\",\"message\":\"networkpolicies."
+		      "networking.k8s.io \\\"shrike-quarantine\\\" already exists\","
+		      "\"reason\":\"AlreadyExists\",\"code\":409}",
+		      0);
+	k = client(2000);
+	assert_int_equal(shk_k8s_ensure_netpol(k, "shop", err, sizeof(err)), 0);
+	assert_int_equal(fakeapi_count(&api), 1); /* not retried */
+	assert_true(fakeapi_get(&api, 0, &r));
+	assert_string_equal(r.method, "POST");
+	assert_string_equal(r.path, NPPATH);
+	assert_int_equal(shk_k8s_ensure_netpol(k, "shop", err, sizeof(err)), 0);
+	wait_requests_settled();
+	assert_int_equal(fakeapi_count(&api), 1);
+	shk_k8s_stats(k, &st);
+	assert_int_equal(st.netpols, 1);
+	assert_int_equal(st.netpol_failures, 0);
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(warnings, 0);
+	shk_k8s_free(k);
+}
+
+/* 403 (RBAC without networkpolicies: create): an error with the API's
+ * message, counted and warned, not retried, and not remembered: the next
+ * quarantine tries again. Other namespaces are their own. 500: retried. */
+static void test_netpol_errors(void **state)
+{
+	char err[SHK_K8S_ERR] = "";
+	struct shk_k8s_stats st;
+	struct fakeapi_req r;
+	struct shk_k8s *k;
+
+	fakeapi_route(&api, "POST", NPPATH, 403,
+		      "{\"kind\":\"Status\",\"message\":\"networkpolicies.networking.k8s.io is "
+		      "forbidden\",\"code\":403}",
+		      0);
+	k = client(2000);
+	assert_int_equal(shk_k8s_ensure_netpol(k, "shop", err, sizeof(err)), -EACCES);
+	assert_string_equal(err, "HTTP 403: networkpolicies.networking.k8s.io is forbidden");
+	assert_int_equal(fakeapi_count(&api), 1);
+	shk_k8s_stats(k, &st);
+	assert_int_equal(st.netpols, 1);
+	assert_int_equal(st.netpol_failures, 1);
+	assert_int_equal(st.errors, 1);
+	assert_int_equal(warnings, 1);
+	assert_int_equal(shk_k8s_ensure_netpol(k, "shop", err, sizeof(err)), -EACCES);
+	assert_int_equal(fakeapi_count(&api), 2);
+	assert_int_equal(warnings, 1); /* rate-limited */
+
+	/* another namespace: its own path, its own answer */
+	fakeapi_route(&api, "POST", "/apis/networking.k8s.io/v1/namespaces/db/networkpolicies", 201,
+		      "{}", 0);
+	assert_int_equal(shk_k8s_ensure_netpol(k, "db", err, sizeof(err)), 0);
+	assert_true(fakeapi_get(&api, 2, &r));
+	assert_string_equal(r.path, "/apis/networking.k8s.io/v1/namespaces/db/networkpolicies");
+	assert_non_null(strstr(r.body, "\"namespace\":\"db\""));
+
+	/* 500: retried, then the error */
+	fakeapi_route(&api, "POST", NPPATH, 500, "oops", 0);
+	assert_int_equal(shk_k8s_ensure_netpol(k, "shop", err, sizeof(err)), -EIO);
+	assert_string_equal(err, "HTTP 500");
+	assert_int_equal(fakeapi_count(&api), 3 + 3);
+	shk_k8s_stats(k, &st);
+	assert_int_equal(st.netpol_failures, 3);
+	shk_k8s_free(k);
+}
+
 static void test_kubeconfig(void **state)
 {
 	struct shk_k8s_creds c = { 0 };
@@ -579,6 +736,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_api_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_patch_label, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_patch_errors, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_netpol_created, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_netpol_conflict_is_success, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_netpol_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kubeconfig, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incluster, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incluster_token_header, setup, teardown),
