@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "kill.h"
 #include "enforce.skel.h"
 #include "lsm_probe.skel.h"
 #include "syscalls.h"
@@ -135,24 +136,16 @@ static void protect_lineage(struct shk_enforcer *e)
 {
 	uint8_t one = 1;
 	uint32_t pid = 1;
-	int depth = 0;
 
 	bpf_map_update_elem(e->m.protect, &pid, &one, BPF_ANY);
-	for (pid = (uint32_t)getpid(); pid > 1 && depth++ < 64;) {
-		char path[64], buf[512], *rp;
-		FILE *f;
-		int ppid = 0;
+	for (int depth = 0, p = getpid(); p > 1 && depth < 64; depth++) {
+		struct shk_pidstat st;
 
+		pid = (uint32_t)p;
 		bpf_map_update_elem(e->m.protect, &pid, &one, BPF_ANY);
-		snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-		f = fopen(path, "re");
-		if (!f)
+		if (shk_pidstat_read(NULL, p, &st))
 			break;
-		rp = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-		fclose(f);
-		if (!rp || sscanf(rp + 1, " %*c %d", &ppid) != 1)
-			break;
-		pid = (uint32_t)ppid;
+		p = st.ppid;
 	}
 }
 

@@ -61,22 +61,6 @@ static const char *const field_names[SHK_KF_NFIELDS] = {
 	[SHK_KF_RPORT] = "fd.rport",
 	[SHK_KF_EXE_INO] = "proc.exepath (inode)",
 	[SHK_KF_EXE_DEV] = "proc.exepath (device)",
-	[SHK_KF_ARG0] = "proc.args contains #0",
-	[SHK_KF_ARG0 + 1] = "proc.args contains #1",
-	[SHK_KF_ARG0 + 2] = "proc.args contains #2",
-	[SHK_KF_ARG0 + 3] = "proc.args contains #3",
-	[SHK_KF_ARG0 + 4] = "proc.args contains #4",
-	[SHK_KF_ARG0 + 5] = "proc.args contains #5",
-	[SHK_KF_ARG0 + 6] = "proc.args contains #6",
-	[SHK_KF_ARG0 + 7] = "proc.args contains #7",
-	[SHK_KF_ARG0 + 8] = "proc.args contains #8",
-	[SHK_KF_ARG0 + 9] = "proc.args contains #9",
-	[SHK_KF_ARG0 + 10] = "proc.args contains #10",
-	[SHK_KF_ARG0 + 11] = "proc.args contains #11",
-	[SHK_KF_ARG0 + 12] = "proc.args contains #12",
-	[SHK_KF_ARG0 + 13] = "proc.args contains #13",
-	[SHK_KF_ARG0 + 14] = "proc.args contains #14",
-	[SHK_KF_ARG0 + 15] = "proc.args contains #15",
 	[SHK_KF_RADDR] = "fd.rip",
 };
 
@@ -109,7 +93,9 @@ const char *shk_kp_class_name(unsigned cls)
 
 const char *shk_kp_field_name(unsigned field)
 {
-	return field < SHK_KF_NFIELDS ? field_names[field] : "?";
+	if (field >= SHK_KF_ARG0 && field <= SHK_KF_ARG_LAST)
+		return "proc.args contains"; /* one argument pattern each */
+	return field < SHK_KF_NFIELDS && field_names[field] ? field_names[field] : "?";
 }
 
 const char *const *shk_kp_class_syscalls(unsigned cls)
@@ -248,6 +234,26 @@ static int add_net(struct klit *l, const struct shk_ipnet *n)
 		memcpy(k->addr, n->addr, 16);
 		k->prefix = n->prefix > 128 ? 128 : n->prefix;
 	}
+	return 0;
+}
+
+/* A deep copy of src into *dst (zeroed first); 0 or -ENOMEM. */
+static int klit_copy(struct klit *dst, const struct klit *src)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->field = src->field;
+	dst->neg = src->neg;
+	for (uint32_t i = 0; i < src->nstrs; i++)
+		if (add_str(dst, src->strs[i].s, src->strs[i].len, src->strs[i].exact))
+			return -ENOMEM;
+	if (src->nnums && !(dst->nums = malloc(src->nnums * sizeof(*dst->nums))))
+		return -ENOMEM;
+	if (src->nnets && !(dst->nets = malloc(src->nnets * sizeof(*dst->nets))))
+		return -ENOMEM;
+	memcpy(dst->nums, src->nums, src->nnums * sizeof(*dst->nums));
+	memcpy(dst->nets, src->nets, src->nnets * sizeof(*dst->nets));
+	dst->nnums = src->nnums;
+	dst->nnets = src->nnets;
 	return 0;
 }
 
@@ -926,8 +932,7 @@ static int lower_clause(struct cc *c, const struct clause *cl, uint32_t rule_id,
 /* Every clause also says "not a protected process" (DESIGN.md section 4). */
 static int add_protect(struct cc *c, struct kclause *k)
 {
-	struct klit *v, *l;
-	int err;
+	struct klit *v;
 
 	if (!c->protect.nstrs)
 		return 0;
@@ -935,14 +940,7 @@ static int add_protect(struct cc *c, struct kclause *k)
 	if (!v)
 		return -ENOMEM;
 	k->lits = v;
-	l = &v[k->nlits++];
-	memset(l, 0, sizeof(*l));
-	l->field = SHK_KF_PROC_NAME;
-	l->neg = true;
-	for (uint32_t i = 0; i < c->protect.nstrs; i++)
-		if ((err = add_str(l, c->protect.strs[i].s, c->protect.strs[i].len, true)))
-			return err;
-	return 0;
+	return klit_copy(&v[k->nlits++], &c->protect);
 }
 
 static int protect_list(struct cc *c, const struct shk_plan *plan)
@@ -950,6 +948,7 @@ static int protect_list(struct cc *c, const struct shk_plan *plan)
 	int err;
 
 	c->protect.field = SHK_KF_PROC_NAME;
+	c->protect.neg = true;
 	for (uint32_t i = 0; i < plan->nprotect; i++) {
 		const struct shk_protect *p = plan->protect[i];
 
@@ -1001,30 +1000,14 @@ static int push_inode_twins(struct cc *c, unsigned cls, const struct kclause *k,
 			t.nlits = 0;
 			for (uint32_t j = 0; j < k->nlits && !err; j++) {
 				struct klit *d = &t.lits[t.nlits++];
-				const struct klit *o = &k->lits[j];
 
-				memset(d, 0, sizeof(*d));
-				d->field = o->field;
-				d->neg = o->neg;
-				if (j == i) {
-					d->field = SHK_KF_EXE_INO;
-					err = add_num(d, (uint64_t)st.st_ino);
+				if (j != i) {
+					err = klit_copy(d, &k->lits[j]);
 					continue;
 				}
-				for (uint32_t q = 0; q < o->nstrs && !err; q++)
-					err = add_str(d, o->strs[q].s, o->strs[q].len, o->strs[q].exact);
-				for (uint32_t q = 0; q < o->nnums && !err; q++)
-					err = add_num(d, o->nums[q]);
-				for (uint32_t q = 0; q < o->nnets && !err; q++) {
-					struct knet *v = realloc(d->nets, (d->nnets + 1) * sizeof(*v));
-
-					if (!v) {
-						err = -ENOMEM;
-						break;
-					}
-					d->nets = v;
-					v[d->nnets++] = o->nets[q];
-				}
+				memset(d, 0, sizeof(*d));
+				d->field = SHK_KF_EXE_INO;
+				err = add_num(d, (uint64_t)st.st_ino);
 			}
 			if (!err) {
 				struct klit *dev = &t.lits[t.nlits++];
