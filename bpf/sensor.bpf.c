@@ -19,8 +19,8 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 const volatile __u32 shk_self_pid = 0;
 /*
- * Wake the consumer only once this many bytes are pending (0: on every
- * record). Each wakeup is an irq_work and a context switch; batching them
+ * Wake the consumer each time the unread bytes cross a multiple of this
+ * (0: on every record). Each wakeup is an irq_work and a context switch; batching them
  * was the largest single cost in the benchmark. The consumer also drains on
  * a short timer, which bounds the latency of a quiet trickle of records.
  */
@@ -102,7 +102,6 @@ struct scratch {
 	__u32 pos;
 	__u32 flags;
 	__u32 n;
-	__u32 pending; /* bytes this CPU emitted since it last woke the consumer */
 };
 
 struct {
@@ -639,17 +638,21 @@ static __always_inline void rec_submit(struct rec *r)
 	h->size = size;
 	__u64 wake = 0;
 
-	/* Counted per CPU rather than with bpf_ringbuf_query(), which reads
-	 * positions the consumer's CPU keeps writing (a shared cache line on
-	 * every record). Each CPU wakes the consumer after its share. */
+	/*
+	 * Wake the consumer when the unread bytes cross a multiple of
+	 * shk_wakeup_bytes, not on every record: a wakeup is an irq_work,
+	 * a self-IPI (a VM exit under virtualisation) and a context switch.
+	 * Reading the positions is cheap because the consumer stores its
+	 * own only once per batch (detect/ring.c).
+	 */
 	if (shk_wakeup_bytes) {
-		r->s->pending += size;
-		if (r->urgent || r->s->pending >= shk_wakeup_bytes) {
-			r->s->pending = 0;
+		__u64 before = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		__u64 after = before + size + 8; /* + the ring's record header */
+
+		if (r->urgent || after / shk_wakeup_bytes != before / shk_wakeup_bytes)
 			wake = BPF_RB_FORCE_WAKEUP;
-		} else {
+		else
 			wake = BPF_RB_NO_WAKEUP;
-		}
 	}
 	if (bpf_ringbuf_output(&events, r->buf, size, wake)) {
 		COUNT(drops);

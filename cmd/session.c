@@ -135,10 +135,11 @@ int session_start(struct session *s, const struct session_opts *o)
 		return err;
 	}
 	so.ringbuf_bytes = o->ringbuf_bytes ? o->ringbuf_bytes : 8u << 20;
-	/* Wake the consumer once 1/32 of the buffer is pending (the sensor
-	 * splits that between CPUs): far from full, yet few wakeups; the
-	 * 10 ms drain tick bounds the latency of a quiet trickle. */
-	so.wakeup_bytes = so.ringbuf_bytes / 32;
+	/* Wake the consumer each time another quarter of the buffer is
+	 * unread: far from full, and at the rates the 10 ms drain tick keeps
+	 * up with (hundreds of MB/s), no wakeup at all. The tick bounds the
+	 * latency of a quiet trickle; urgent records wake it at once. */
+	so.wakeup_bytes = so.ringbuf_bytes / 4;
 	so.verbose = o->verbose;
 	so.lsm = o->lsm;
 	so.kp = o->kp;

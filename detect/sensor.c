@@ -2,6 +2,7 @@
 #include "sensor.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "decode.h"
+#include "ring.h"
 #include "sensor.skel.h"
 #include "syscalls.h"
 
@@ -21,7 +23,7 @@
 
 struct shk_sensor {
 	struct sensor *skel;
-	struct ring_buffer *rb;
+	struct shk_ring ring;
 	shk_sensor_fn fn;
 	void *ctx;
 	int ncpus;
@@ -175,13 +177,10 @@ static int load_skel(struct shk_sensor *s, const struct shk_sensor_opts *opts, b
 	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_plain, !s->kp);
 	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_plain, !s->kp);
 	s->skel->rodata->shk_self_pid = opts ? (uint32_t)opts->self_pid : 0;
-	/* the kernel counts per CPU: split the threshold so that all CPUs
-	 * together never hold more than wakeup_bytes unannounced */
-	if (opts && opts->wakeup_bytes) {
-		size_t per_cpu = opts->wakeup_bytes / (size_t)s->ncpus;
-
-		s->skel->rodata->shk_wakeup_bytes = (uint32_t)(per_cpu < 4096 ? 4096 : per_cpu);
-	}
+	/* the kernel wakes us each time the unread bytes cross a multiple */
+	if (opts && opts->wakeup_bytes)
+		s->skel->rodata->shk_wakeup_bytes =
+			(uint32_t)(opts->wakeup_bytes < 4096 ? 4096 : opts->wakeup_bytes);
 	s->skel->rodata->shk_fast_reads = fast;
 	bpf_map__set_max_entries(s->skel->maps.scratch, (uint32_t)s->ncpus);
 	bpf_map__set_max_entries(s->skel->maps.events,
@@ -291,9 +290,9 @@ struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor
 			      "verifier log)";
 		goto fail;
 	}
-	s->rb = ring_buffer__new(bpf_map__fd(s->skel->maps.events), on_record, s, NULL);
-	if (!s->rb) {
-		err = -errno;
+	err = shk_ring_map(&s->ring, bpf_map__fd(s->skel->maps.events),
+			   bpf_map__max_entries(s->skel->maps.events), on_record, s);
+	if (err) {
 		msg = "cannot map the event ring buffer";
 		goto fail;
 	}
@@ -310,7 +309,7 @@ void shk_sensor_free(struct shk_sensor *s)
 {
 	if (!s)
 		return;
-	ring_buffer__free(s->rb);
+	shk_ring_unmap(&s->ring);
 	sensor__destroy(s->skel);
 	free(s);
 }
@@ -493,12 +492,14 @@ const char *shk_sensor_warning(const struct shk_sensor *s)
 
 int shk_sensor_fd(const struct shk_sensor *s)
 {
-	return ring_buffer__epoll_fd(s->rb);
+	return s->ring.fd;
 }
 
 int shk_sensor_consume(struct shk_sensor *s)
 {
-	return ring_buffer__consume(s->rb);
+	long n = shk_ring_consume(&s->ring);
+
+	return n > INT_MAX ? INT_MAX : (int)n;
 }
 
 int shk_sensor_stats(const struct shk_sensor *s, struct shk_sensor_stats *ret)
