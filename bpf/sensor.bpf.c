@@ -334,17 +334,23 @@ static __always_inline void put_path_impl(struct rec *r, int slot, const struct 
 		r->comp[i & (DEPTH_SLOTS - 1)] = 0;
 		if (d == root_d && vm == root_m)
 			break;
-		if (shk_dentry_up(d, &parent, &name))
+		if (shk_fast_reads) {
+			struct dentry *fd_ = FCAST(d, struct dentry);
+
+			parent = fd_->d_parent;
+			name = fd_->d_name.name;
+		} else if (shk_dentry_up(d, &parent, &name)) {
 			break;
+		}
 		if (d == mnt_root || d == parent) {
-			struct mount *mp = BPF_CORE_READ(mnt, mnt_parent);
+			struct mount *mp = RD(mnt, mnt_parent);
 
 			if (d != mnt_root || mp == mnt || !mp)
 				break; /* global root, or a pseudo/detached fs */
-			d = BPF_CORE_READ(mnt, mnt_mountpoint);
-			mnt = mp;
-			vm = (struct vfsmount *)((void *)mp + mnt_off);
-			mnt_root = BPF_CORE_READ(vm, mnt_root);
+			d = RD(mnt, mnt_mountpoint);
+			mnt = FCAST(mp, struct mount);
+			vm = FCAST((void *)mp + mnt_off, struct vfsmount);
+			mnt_root = RD(vm, mnt_root);
 			continue;
 		}
 		r->comp[i & (DEPTH_SLOTS - 1)] = (__u64)name;
@@ -607,7 +613,8 @@ static __always_inline void fill_task_current(struct shk_task *t, struct task_st
 		}
 	}
 	*t = c->t;
-	bpf_get_current_comm(t->comm, sizeof(t->comm));
+	/* two direct loads (task is a trusted BTF pointer), no helper */
+	__builtin_memcpy(t->comm, task->comm, sizeof(t->comm));
 }
 
 static __always_inline void fill_hdr(struct rec *r, __u16 type, __u32 tgid, __u32 tid)
