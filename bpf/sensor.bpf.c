@@ -1393,6 +1393,24 @@ int BPF_PROG(shk_sys_enter_plain, struct pt_regs *regs, long id)
 	return sys_enter_impl(regs, id, false);
 }
 
+/*
+ * The same, from one syscall's own tracepoint (syscalls:sys_enter_NAME).
+ * Userspace attaches it to each syscall that needs entry work, so the
+ * others never run a program at entry (detect/sensor.c, enter_sync). Only
+ * the number is read: every such event has it, whatever its arguments.
+ */
+SEC("tracepoint")
+int shk_sys_enter_tp(struct syscall_trace_enter *ctx)
+{
+	return sys_enter_impl(NULL, ctx->nr, true);
+}
+
+SEC("tracepoint")
+int shk_sys_enter_tp_plain(struct syscall_trace_enter *ctx)
+{
+	return sys_enter_impl(NULL, ctx->nr, false);
+}
+
 static __always_inline void sys_args(struct pt_regs *regs, __u64 *a)
 {
 	a[0] = regs->di;

@@ -36,7 +36,10 @@ struct shk_sensor {
 	bool wanted[SHK_SYSCALL_MAX]; /* a rule or the caller wants its records */
 	bool noenter[SHK_SYSCALL_MAX]; /* wanted for state only: no entry context */
 	uint8_t written[SHK_SYSCALL_MAX]; /* the flags in the interest map */
-	uint32_t nenter; /* syscalls whose flags need the sys_enter program */
+	/* entry contexts and checks: per-syscall tracepoints where they
+	 * exist (enter_tp[]), else the sys_enter dispatcher */
+	struct bpf_link *enter_tp[SHK_SYSCALL_MAX];
+	bool no_tp[SHK_SYSCALL_MAX]; /* no syscalls:sys_enter_NAME to attach to */
 	bool kp;         /* the kernel-policy variants are loaded */
 	uint8_t kp_class[SHK_SYSCALL_MAX];
 	struct shk_event ev; /* large: decoded in place, never on the stack */
@@ -175,6 +178,10 @@ static int load_skel(struct shk_sensor *s, const struct shk_sensor_opts *opts, b
 	bpf_program__set_autoload(s->skel->progs.shk_sys_exit, s->kp);
 	bpf_program__set_autoload(s->skel->progs.shk_exec_plain, !s->kp);
 	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_plain, !s->kp);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_tp, s->kp);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_tp_plain, !s->kp);
+	bpf_program__set_autoattach(s->skel->progs.shk_sys_enter_tp, false);
+	bpf_program__set_autoattach(s->skel->progs.shk_sys_enter_tp_plain, false);
 	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_plain, !s->kp);
 	s->skel->rodata->shk_self_pid = opts ? (uint32_t)opts->self_pid : 0;
 	/* the kernel wakes us each time the unread bytes cross a multiple */
@@ -310,37 +317,83 @@ void shk_sensor_free(struct shk_sensor *s)
 	if (!s)
 		return;
 	shk_ring_unmap(&s->ring);
+	for (int nr = 0; nr < SHK_SYSCALL_MAX; nr++)
+		bpf_link__destroy(s->enter_tp[nr]);
 	sensor__destroy(s->skel);
 	free(s);
 }
 
+/* The tracepoint is named after the kernel's SYSCALL_DEFINE, which is not
+ * always the syscall's name. */
+static const char *tp_name(const char *syscall)
+{
+	return !strcmp(syscall, "umount2") ? "umount" : syscall;
+}
+
+static void enter_tp_drop(struct shk_sensor *s, int nr)
+{
+	bpf_link__destroy(s->enter_tp[nr]);
+	s->enter_tp[nr] = NULL;
+}
+
 /*
- * The sys_enter program runs on every syscall of every task once attached;
- * only entry contexts (SHK_INTEREST_ENTER) and entry checks of the kernel
- * policy need it, so it is attached only while some syscall asks for one.
+ * Entry contexts (SHK_INTEREST_ENTER) and entry checks of the kernel policy
+ * are wanted for a handful of syscalls (the setuid family, ptrace, module
+ * loads, mount...). The sys_enter dispatcher would run a BPF program on
+ * every syscall of every task for them; each syscall's own tracepoint
+ * (syscalls:sys_enter_NAME) costs the others one bit test in the kernel.
+ * So: one tracepoint link per syscall that needs entry, and the dispatcher
+ * only when one of them has no tracepoint (a kernel without
+ * CONFIG_FTRACE_SYSCALLS, tracefs not mounted, or a name that differs).
+ * Never both for one syscall, or it would be handled twice.
  */
 static void enter_sync(struct shk_sensor *s)
 {
+	const uint8_t e = SHK_INTEREST_ENTER | SHK_INTEREST_KP_ENTER;
 	struct bpf_link **l = s->kp ? &s->skel->links.shk_sys_enter : &s->skel->links.shk_sys_enter_plain;
 	struct bpf_program *p = s->kp ? s->skel->progs.shk_sys_enter : s->skel->progs.shk_sys_enter_plain;
+	struct bpf_program *tp =
+		s->kp ? s->skel->progs.shk_sys_enter_tp : s->skel->progs.shk_sys_enter_tp_plain;
+	bool wide = false, need_any = false;
+	int nr;
 
-	if (s->nenter && !*l)
+	for (nr = 0; nr < SHK_SYSCALL_MAX; nr++) {
+		bool need = s->written[nr] & e;
+
+		need_any |= need;
+		if (!need && s->enter_tp[nr])
+			enter_tp_drop(s, nr);
+		wide |= need && s->no_tp[nr];
+	}
+	for (nr = 0; nr < SHK_SYSCALL_MAX && !wide; nr++) {
+		const struct shk_sys_desc *d;
+		char name[64];
+
+		if (!(s->written[nr] & e) || s->enter_tp[nr])
+			continue;
+		d = shk_syscall_by_nr(nr);
+		snprintf(name, sizeof(name), "sys_enter_%s", d ? tp_name(d->name) : "");
+		s->enter_tp[nr] = bpf_program__attach_tracepoint(tp, "syscalls", name);
+		if (!s->enter_tp[nr]) {
+			if (verbose_libbpf)
+				fprintf(stderr, "shrike: no tracepoint syscalls:%s: entry work "
+						"goes through the sys_enter dispatcher\n",
+					name);
+			s->no_tp[nr] = true;
+			wide = true;
+		}
+	}
+	if (wide && !*l)
 		*l = bpf_program__attach(p); /* NULL: retried next time */
-	else if (!s->nenter && *l) {
+	if (wide && *l) {
+		for (nr = 0; nr < SHK_SYSCALL_MAX; nr++)
+			if (s->enter_tp[nr])
+				enter_tp_drop(s, nr);
+	}
+	if ((!wide || !need_any) && *l) {
 		bpf_link__destroy(*l);
 		*l = NULL;
 	}
-}
-
-static void enter_account(struct shk_sensor *s, uint8_t was, uint8_t now)
-{
-	const uint8_t e = SHK_INTEREST_ENTER | SHK_INTEREST_KP_ENTER;
-
-	if (!(was & e) && (now & e))
-		s->nenter++;
-	else if ((was & e) && !(now & e) && s->nenter)
-		s->nenter--;
-	enter_sync(s);
 }
 
 /* Write nr's interest entry from what is wanted: its records (wanted[]),
@@ -365,7 +418,10 @@ static int write_interest(struct shk_sensor *s, const struct shk_sys_desc *d, in
 		in.flags &= (uint8_t)~SHK_INTEREST_ENTER;
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.interest), &key, &in, BPF_ANY))
 		return -errno;
-	enter_account(s, s->written[nr], in.flags);
+	if ((s->written[nr] ^ in.flags) & (SHK_INTEREST_ENTER | SHK_INTEREST_KP_ENTER)) {
+		s->written[nr] = in.flags;
+		enter_sync(s);
+	}
 	s->written[nr] = in.flags;
 	return 0;
 }
