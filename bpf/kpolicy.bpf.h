@@ -395,6 +395,11 @@ static __always_inline void kp_put_name(struct kp_facts *f, __u64 i, struct task
 
 /* The process facts of a task: names up to the fourth ancestor, euid, and
  * host or container (a mount namespace other than the host's). */
+#ifndef RD /* the sensor defines direct loads where the kernel allows them */
+#define FCAST(p, type) ((type *)(p))
+#define RD(p, field) BPF_CORE_READ(p, field)
+#endif
+
 static __always_inline void kp_put_proc(struct kp_facts *f, __u64 fields, struct task_struct *task)
 {
 	struct task_struct *p = task;
@@ -411,12 +416,17 @@ static __always_inline void kp_put_proc(struct kp_facts *f, __u64 fields, struct
 			kp_put_name(f, i, p);
 		}
 	}
-	if (fields & (1ull << SHK_KF_UID))
-		kp_put_num(f, SHK_KF_UID, BPF_CORE_READ(task, cred, euid.val));
+	if (fields & (1ull << SHK_KF_UID)) {
+		const struct cred *cred = RD(FCAST(task, struct task_struct), cred);
+
+		kp_put_num(f, SHK_KF_UID, cred ? RD(cred, euid.val) : 0);
+	}
 	if (fields & (1ull << SHK_KF_CONTAINER)) {
 		__u32 zero = 0, *slot = bpf_map_lookup_elem(&kp_active, &zero), s = slot ? *slot & 1 : 0;
 		struct shk_kp_conf *conf = bpf_map_lookup_elem(&kp_conf, &s);
-		__u32 mnt = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+		struct nsproxy *ns = RD(FCAST(task, struct task_struct), nsproxy);
+		struct mnt_namespace *mns = ns ? RD(ns, mnt_ns) : NULL;
+		__u32 mnt = mns ? RD(mns, ns.inum) : 0;
 
 		kp_put_num(f, SHK_KF_CONTAINER, conf && mnt != conf->host_mntns);
 	}

@@ -1133,19 +1133,25 @@ static __always_inline bool kp_open_noted(void)
 /* The cheap half of the open check, before any path is walked: the
  * numbers (uid, container, open mode). 0: no open clause can match, and
  * the path need not be resolved for the policy. */
-__noinline int shk_kp_open_pre(__u64 task, __u64 file)
+__noinline int shk_kp_open_pre(__u32 fd)
 {
 	struct kp_facts *f = kp_facts_get();
+	struct task_struct *task;
+	struct file *file;
 	__u64 fields;
 	__u32 mode;
 
-	if (shk_kp_lsm || !f || !task || !file)
+	if (shk_kp_lsm || !f)
 		return 0;
 	fields = kp_fields(f, SHK_KP_OPEN);
 	if (!fields)
 		return 0;
-	kp_put_proc(f, fields & ~KP_STR_FIELDS, (struct task_struct *)task);
-	mode = BPF_CORE_READ((struct file *)file, f_mode);
+	task = bpf_get_current_task_btf();
+	file = fd_file(task, (int)fd);
+	if (!file)
+		return 0;
+	kp_put_proc(f, fields & ~KP_STR_FIELDS, task);
+	mode = RD(FCAST(file, struct file), f_mode);
 	kp_put_num(f, SHK_KF_OPEN_READ, !!(mode & FMODE_READ));
 	kp_put_num(f, SHK_KF_OPEN_WRITE, !!(mode & FMODE_WRITE));
 	return shk_kp_eval_start(SHK_KP_OPEN) &&
@@ -1610,7 +1616,7 @@ static __always_inline int sys_exit_impl(struct pt_regs *regs, long ret, const b
 	 * verifier has to walk */
 	if (kp)
 		kp_open_note(flags & SHK_INTEREST_KP_EXIT && ret >= 0 &&
-			     shk_kp_open_pre(as_scalar(task), as_scalar(fd_file(task, (int)ret))));
+			     shk_kp_open_pre((__u32)ret));
 	if (!(flags & SHK_INTEREST_EXIT) && (!kp || !kp_open_noted())) {
 		__u32 tid = task->pid;
 
