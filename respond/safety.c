@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdarg.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,13 +23,24 @@ struct protect {
 	unsigned int flags;
 };
 
+struct guarded {
+	int pid;
+	uint64_t start; /* start_ticks, to tell a reused pid */
+};
+
 struct shk_safety {
 	struct shk_cgroup_mounts mounts;
 	bool have_mounts;
 	char proc_root[256];
 	struct protect *prot;
 	size_t nprot, cap;
+	/* shrike and its ancestors, nearest first, read once at creation
+	 * by the process anc_for (0: not cached, walk every time) */
+	struct guarded anc[SHK_SAFETY_MAX_ANCESTORS];
+	int nanc, anc_for;
 };
+
+static void cache_ancestors(struct shk_safety *s);
 
 static const struct protect default_protect[] = {
 	{ "systemd", 0 },
@@ -102,6 +115,7 @@ struct shk_safety *shk_safety_new(const struct shk_cgroup_mounts *mounts,
 			return NULL;
 		}
 	}
+	cache_ancestors(s);
 	return s;
 }
 
@@ -180,25 +194,60 @@ static void read_exe(const char *proc_root, int pid, char *buf, size_t size)
 		buf[n - 10] = '\0';
 }
 
+/* Read the chain of shrike and its ancestors into s->anc; on any error
+ * the cache stays off and every check walks the chain itself. */
+static void cache_ancestors(struct shk_safety *s)
+{
+	int pid = getpid(), n = 0;
+
+	s->anc_for = 0;
+	while (n < SHK_SAFETY_MAX_ANCESTORS && pid > 1) {
+		struct shk_pidstat st;
+
+		if (shk_pidstat_read(s->proc_root, pid, &st))
+			return;
+		s->anc[n].pid = pid;
+		s->anc[n].start = st.start_ticks;
+		n++;
+		pid = st.ppid;
+	}
+	s->nanc = n;
+	s->anc_for = getpid();
+}
+
 /*
- * Call cb for shrike itself and each ancestor, nearest first, ending with
- * PID 1. Reads the chain fresh every time: a parent that exits makes its
- * child an orphan, and a cached chain would then go stale.
+ * Call cb for PID 1, then shrike itself and each ancestor, nearest first.
+ * start is the pid's start time when it comes from the cache (0 when the
+ * chain was just read). The cache cannot miss an ancestor: the chain only
+ * loses members while we live, because an orphan is adopted by the nearest
+ * living subreaper among its ancestors or by its namespace's init, both
+ * already in the chain. An entry may be a dead ancestor whose pid was
+ * reused; pid checks tell it by its start time, cgroup checks protect it
+ * anyway (the safe side).
  */
 static int for_each_guarded(const struct shk_safety *s,
-			    int (*cb)(int pid, const char *what, void *ctx),
+			    int (*cb)(int pid, uint64_t start, const char *what, void *ctx),
 			    void *ctx)
 {
 	int pid = getpid(), ret;
 
-	ret = cb(1, "pid 1", ctx);
+	ret = cb(1, 0, "pid 1", ctx);
 	if (ret)
 		return ret;
+	if (s->anc_for && s->anc_for == pid) {
+		for (int i = 0; i < s->nanc; i++) {
+			ret = cb(s->anc[i].pid, i ? s->anc[i].start : 0,
+				 i ? "an ancestor of shrike" : "shrike itself", ctx);
+			if (ret)
+				return ret;
+		}
+		return 0;
+	}
 	for (int i = 0; i < SHK_SAFETY_MAX_ANCESTORS && pid > 1; i++) {
 		struct shk_pidstat st;
 		int err;
 
-		ret = cb(pid, i ? "an ancestor of shrike" : "shrike itself", ctx);
+		ret = cb(pid, 0, i ? "an ancestor of shrike" : "shrike itself", ctx);
 		if (ret)
 			return ret;
 		err = shk_pidstat_read(s->proc_root, pid, &st);
@@ -214,13 +263,18 @@ static int for_each_guarded(const struct shk_safety *s,
 struct pid_guard {
 	int target;
 	const char *what;
+	const char *proc_root;
 };
 
-static int pid_guard_cb(int pid, const char *what, void *ctx)
+static int pid_guard_cb(int pid, uint64_t start, const char *what, void *ctx)
 {
 	struct pid_guard *g = ctx;
+	struct shk_pidstat st;
 
 	if (pid != g->target)
+		return 0;
+	/* a cached ancestor: still the same process, or its pid reused? */
+	if (start && !shk_pidstat_read(g->proc_root, pid, &st) && st.start_ticks != start)
 		return 0;
 	g->what = what;
 	return 1;
@@ -229,7 +283,7 @@ static int pid_guard_cb(int pid, const char *what, void *ctx)
 int shk_safety_check(const struct shk_safety *s, int pid, char *reason,
 		     size_t size)
 {
-	struct pid_guard g = { .target = pid };
+	struct pid_guard g = { .target = pid, .proc_root = s ? s->proc_root : NULL };
 	struct shk_pidstat st;
 	const char *pat = NULL;
 	char path[300], exe[4096];
@@ -280,8 +334,9 @@ static bool cg_within(const char *cg, const char *top)
 	return !strncmp(cg, top, n) && (cg[n] == '\0' || cg[n] == '/');
 }
 
-static int cg_guard_cb(int pid, const char *what, void *ctx)
+static int cg_guard_cb(int pid, uint64_t start, const char *what, void *ctx)
 {
+	(void)start; /* a reused pid is protected too: the safe side */
 	struct cg_guard *g = ctx;
 	char cg[SHK_CGROUP_PATH_MAX];
 	int n = shk_cgroup_of_pid(g->s->proc_root, pid, g->ctrl, cg, sizeof(cg));
@@ -298,6 +353,77 @@ static int cg_guard_cb(int pid, const char *what, void *ctx)
 		return 0;
 	g->what = what;
 	return 1;
+}
+
+#define SUBTREE_MAX 64 /* cgroups scanned before falling back to the walk */
+
+static bool is_guarded_pid(const struct shk_safety *s, int pid, const char **what)
+{
+	if (pid == 1) {
+		*what = "pid 1";
+		return true;
+	}
+	for (int i = 0; i < s->nanc; i++) {
+		if (s->anc[i].pid == pid) {
+			*what = i ? "an ancestor of shrike" : "shrike itself";
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Does any cgroup.procs at or below path list a guarded pid? 1 yes, 0 no,
+ * negative: cannot tell (too many cgroups, unreadable), walk instead. */
+static int subtree_holds(const struct shk_safety *s, const char *path, const char **what)
+{
+	char *stack[SUBTREE_MAX];
+	int top = 0, seen = 0, ret = 0;
+
+	stack[top++] = strdup(path);
+	if (!stack[0])
+		return -ENOMEM;
+	while (top > 0 && ret == 0) {
+		char *dir = stack[--top], file[SHK_CGROUP_PATH_MAX + 16];
+		struct dirent *de;
+		FILE *f;
+		DIR *d;
+		int pid;
+
+		if (++seen > SUBTREE_MAX) {
+			ret = -E2BIG;
+		} else if (snprintf(file, sizeof(file), "%s/cgroup.procs", dir) >= (int)sizeof(file) ||
+			   !(f = fopen(file, "re"))) {
+			ret = -EIO;
+		} else {
+			while (ret == 0 && fscanf(f, "%d", &pid) == 1)
+				if (is_guarded_pid(s, pid, what))
+					ret = 1;
+			if (ferror(f))
+				ret = ret ? ret : -EIO;
+			fclose(f);
+		}
+		d = ret == 0 ? opendir(dir) : NULL;
+		if (ret == 0 && !d)
+			ret = -EIO;
+		while (d && ret == 0 && (de = readdir(d))) {
+			char *sub;
+
+			if (de->d_type != DT_DIR || de->d_name[0] == '.')
+				continue;
+			if (top == SUBTREE_MAX ||
+			    asprintf(&sub, "%s/%s", dir, de->d_name) < 0) {
+				ret = -E2BIG;
+				break;
+			}
+			stack[top++] = sub;
+		}
+		if (d)
+			closedir(d);
+		free(dir);
+	}
+	while (top > 0)
+		free(stack[--top]);
+	return ret;
 }
 
 int shk_safety_check_cgroup(const struct shk_safety *s, const char *path,
@@ -321,6 +447,18 @@ int shk_safety_check_cgroup(const struct shk_safety *s, const char *path,
 		return refuse(reason, size, "%s", "not a cgroup under a known mount");
 	if (!strcmp(rel, "/"))
 		return refuse(reason, size, "%s", "the root cgroup");
+	/* With the chain cached, list the target's members (a handful of
+	 * reads) rather than read where every guarded process lives; the
+	 * two agree, as any guarded pid inside is listed there. */
+	if (s->anc_for && s->anc_for == getpid()) {
+		const char *what = NULL;
+
+		err = subtree_holds(s, path, &what);
+		if (err == 1)
+			return refuse(reason, size, "the cgroup holds %s", what);
+		if (err == 0)
+			return 0;
+	}
 	g.rel = rel;
 	err = for_each_guarded(s, cg_guard_cb, &g);
 	if (err < 0)

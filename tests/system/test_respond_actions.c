@@ -757,6 +757,36 @@ static void test_safety_refusals(void **state)
 		shk_thaw_cgroup(self_cg, 1000);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+
+	/*
+	 * The same rail through the cached chain (T.s was made by this
+	 * process, so it lists the members of the cgroup asked about):
+	 * we live two levels below it, and only there.
+	 */
+	{
+		char nest[SHK_CGROUP_PATH_MAX + 16], inner[SHK_CGROUP_PATH_MAX + 32];
+		char rel[SHK_CGROUP_PATH_MAX], home[SHK_CGROUP_PATH_MAX + 16];
+		char procs[SHK_CGROUP_PATH_MAX + 48], me[16];
+		int r_in, r_out;
+
+		assert_true(shk_cgroup_of_pid(NULL, getpid(), NULL, rel, sizeof(rel)) > 0);
+		assert_true(shk_cgroup_join(T.m.v2, rel, home, sizeof(home)) > 0);
+		PATHF(nest, "%s/nest", T.base);
+		PATHF(inner, "%s/nest/inner", T.base);
+		cg_mkdirs(inner);
+		snprintf(me, sizeof(me), "%d", getpid());
+		PATHF(procs, "%s/cgroup.procs", inner);
+		assert_int_equal(test_write_file(procs, me), 0);
+		r_in = shk_safety_check_cgroup(T.s, nest, why, sizeof(why));
+		PATHF(procs, "%s/cgroup.procs", home);
+		assert_int_equal(test_write_file(procs, me), 0); /* back home */
+		r_out = shk_safety_check_cgroup(T.s, nest, NULL, 0);
+		rmdir(inner);
+		rmdir(nest);
+		assert_int_equal(r_in, -EPERM);
+		assert_string_equal(why, "the cgroup holds shrike itself");
+		assert_int_equal(r_out, 0);
+	}
 }
 
 int main(void)
