@@ -665,6 +665,7 @@ static bool events_has(const char *buf, const char *key, int want)
 int shk_cgroup_wait_event(int dfd, const char *key, int want, int timeout_ms)
 {
 	int64_t deadline = shk_cgroup_now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+	unsigned step_us = 25;
 	int fd, ret;
 
 	if (!key)
@@ -697,12 +698,19 @@ int shk_cgroup_wait_event(int dfd, const char *key, int want, int timeout_ms)
 		/* kernfs signals a change with POLLPRI|POLLERR; either way
 		 * we re-read from offset 0 and check again. The kernel sends
 		 * cgroup.events notifications at most once per 20 ms
-		 * (CGROUP_FILE_NOTIFY_MIN_INTV), so a change right after the
-		 * previous one can be announced up to 20 ms late: re-read at
-		 * least every millisecond instead of trusting the wakeup. */
-		if (poll(&pfd, 1, left < 1 ? (int)left : 1) < 0 && errno != EINTR) {
-			ret = -errno;
-			break;
+		 * (CGROUP_FILE_NOTIFY_MIN_INTV), and a container's first
+		 * freeze follows its "populated" change closely, so the
+		 * wakeup is often late: re-read after 25 us, doubling up to
+		 * a millisecond (a freeze usually lands within 100 us). */
+		{
+			struct timespec ts = { 0, (long)step_us * 1000 };
+
+			if (ppoll(&pfd, 1, &ts, NULL) < 0 && errno != EINTR) {
+				ret = -errno;
+				break;
+			}
+			if (step_us < 1000)
+				step_us *= 2;
 		}
 	}
 	close(fd);
