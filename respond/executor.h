@@ -46,7 +46,8 @@ struct shk_outcome {
 	enum shk_outcome_kind kind;
 	char target[SHK_OUTCOME_TEXT]; /* "pid 1234", "cgroup /kubepods/..." */
 	char error[SHK_OUTCOME_TEXT];  /* why it failed or was refused */
-	uint64_t latency_us;	       /* from the event to the outcome */
+	uint64_t latency_us;	       /* from the event to the action's completion (the
+					* durable record and pod label follow it) */
 };
 
 /* Called by the worker for each finished job, with its outcomes. */
