@@ -395,6 +395,22 @@ static int k_log_level(struct shk_conf *c, const struct shk_ynode *v)
 	return r < 0 ? r : 0;
 }
 
+static int k_nice(struct shk_conf *c, const struct shk_ynode *v)
+{
+	const char *s = scalar(c, v, "nice");
+	long n;
+	char *end;
+
+	if (!s)
+		return -EINVAL;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || *end || end == s || n < -20 || n > 19)
+		return err_at(c, v, "nice: '%s' is not a number in [-20, 19]", s);
+	c->nice = (int)n;
+	return 0;
+}
+
 static int k_harden(struct shk_conf *c, const struct shk_ynode *v)
 {
 	return get_bool(c, v, "harden", &c->harden);
@@ -537,6 +553,7 @@ static const struct {
 	{ "state_dir", k_state_dir },
 	{ "control_socket", k_control },
 	{ "log_level", k_log_level },
+	{ "nice", k_nice },
 	{ "harden", k_harden },
 	{ "metrics", k_metrics },
 	{ "k8s", k_k8s },
@@ -687,6 +704,7 @@ struct shk_conf *shk_config_new(void)
 	c->json_output = -1;
 	c->log_level = SHK_LOG_INFO;
 	c->harden = true;
+	c->nice = SHK_CONFIG_NICE;
 	c->metrics_enabled = true;
 	c->metrics_addr = SHK_METRICS_ADDR;
 	return c;

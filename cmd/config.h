@@ -17,6 +17,7 @@
  *   state_dir: /var/lib/shrike
  *   control_socket: /run/shrike/control.sock
  *   log_level: info                    # error | warning | info | debug
+ *   nice: -10                          # scheduling priority, [-20, 19]
  *   harden: true                       # seccomp filter after start-up (harden.c)
  *   metrics: {enabled: true, address: 127.0.0.1:8765}
  *   k8s:                               # the Kubernetes API (respond/k8s.h)
@@ -58,6 +59,7 @@
 #include "rule_loader.h"
 
 #define SHK_CONFIG_PATH "/etc/shrike/shrike.yaml"
+#define SHK_CONFIG_NICE (-10)
 #define SHK_CONFIG_MAX_LIST 64
 #define SHK_METRICS_ADDR "127.0.0.1:8765"
 
@@ -84,6 +86,9 @@ struct shk_conf {
 	const char *control_socket;
 	enum shk_log_level log_level;
 	bool harden; /* install the seccomp filter (default true) */
+	/* The daemon's nice value: responses wait for a CPU behind whatever
+	 * the host is busy with (auditd boosts itself the same way). */
+	int nice;
 	bool metrics_enabled;
 	const char *metrics_addr; /* host:port */
 	bool k8s_enabled;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1158,6 +1159,11 @@ int cmd_run(int argc, char **argv)
 	}
 	if (apply_config(r, &so, policies, &npolicies))
 		goto usage;
+	/* before any thread exists (they inherit it) and before the
+	 * capabilities go: a negative value needs CAP_SYS_NICE */
+	if (setpriority(PRIO_PROCESS, 0, r->cfg->nice))
+		cli_warn("cannot set nice %d (%s): responses may wait for a CPU", r->cfg->nice,
+			 strerror(errno));
 	drop_caps(r); /* while there is one thread */
 	if (!enforcer_set)
 		r->en.mode = r->cfg->enforcer; /* the command line wins */

@@ -135,7 +135,18 @@ static void test_overrides(void **state)
 	assert_int_equal(c->rule_matching, 1);
 	assert_int_equal(shk_config_set(c, "protect=[a, b]"), 0);
 	assert_int_equal(c->nprotect, 2);
+	assert_int_equal(c->nice, -10); /* the default */
+	assert_int_equal(shk_config_set(c, "nice=0"), 0);
+	assert_int_equal(c->nice, 0);
+	assert_int_equal(shk_config_set(c, "nice=-20"), 0);
+	assert_int_equal(c->nice, -20);
 	assert_int_equal(c->diags->nerrors, 0);
+
+	assert_int_equal(shk_config_set(c, "nice=-21"), -EINVAL);
+	assert_non_null(shk_diags_find(c->diags, "-o nice:1:7: error: nice: '-21' is not a number "
+						 "in [-20, 19]"));
+	assert_int_equal(shk_config_set(c, "nice=high"), -EINVAL);
+	assert_int_equal(c->nice, -20); /* unchanged by the bad ones */
 
 	assert_int_equal(shk_config_set(c, "rule_matching=some"), -EINVAL);
 	assert_non_null(shk_diags_find(c->diags, "-o rule_matching:1:16: error: rule_matching: "
