@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <limits.h>
+#include <sys/inotify.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -86,6 +89,24 @@ struct run {
 	int nold;
 	struct shk_ruleset *rs0;
 	uint64_t reloads, reload_failures;
+	/* hot reload of the config: earlier configs stay (strings of theirs
+	 * are in use), outputs replaced by one drain, then stay for good (a
+	 * metrics scrape may hold a name of theirs) */
+	bool policies_from_cfg; /* no --policy: the config names them */
+	char *pol_buf[MAX_POLICIES];
+	struct shk_conf *old_cfgs[16];
+	int nold_cfgs;
+	struct shk_sinks *retired[16];
+	bool retired_done[16];
+	int nretired;
+	/* inotify on the policy and config files (watch_*) */
+	int ino_fd;
+	struct {
+		int wd;
+		char *dir, *name; /* name NULL: any *.yaml / *.yml in dir */
+	} watches[2 * MAX_POLICIES + 4];
+	int nwatches;
+	bool changed; /* a watched file changed: reload at the next second */
 	/* kernel enforcement; the verdict the current event carries */
 	struct enforce en;
 	uint8_t *kskip; /* by rule id: decided in the kernel (ctx.skip_rule) */
@@ -500,6 +521,115 @@ static void gens_collect(struct run *r)
 	r->nold = 0;
 }
 
+/* The outputs of config c; without any, stdout in the format asked for.
+ * NULL on error, which is printed. */
+static struct shk_sinks *build_sinks(struct run *r, const struct shk_conf *c)
+{
+	struct shk_sinks *sinks = shk_sinks_new();
+	struct shk_sink_opts def;
+	char err[512];
+
+	if (!sinks) {
+		cli_err("out of memory");
+		return NULL;
+	}
+	shk_sink_opts_init(&def, SHK_SINK_STDOUT);
+	def.fd = fileno(r->out);
+	def.json = r->json;
+	for (uint32_t i = 0; i <= c->noutputs; i++) {
+		struct shk_sink_opts o = i < c->noutputs ? c->outputs[i] : def;
+		int err_no;
+
+		if (i == c->noutputs && i)
+			break;
+		if (o.kind == SHK_SINK_STDOUT)
+			o.json |= r->json, o.fd = fileno(r->out);
+		err_no = shk_sinks_add(sinks, &o, err, sizeof(err));
+		if (err_no) {
+			cli_err("output %u (%s): %s", i + 1, shk_sink_kind_name(o.kind),
+				err[0] ? err : strerror(-err_no));
+			shk_sinks_free(sinks);
+			return NULL;
+		}
+	}
+	return sinks;
+}
+
+static int start_outputs(struct run *r)
+{
+	r->sinks = build_sinks(r, r->cfg);
+	return r->sinks ? 0 : -EINVAL;
+}
+
+static bool same_outputs(const struct shk_conf *a, const struct shk_conf *b)
+{
+	if (a->noutputs != b->noutputs)
+		return false;
+	for (uint32_t i = 0; i < a->noutputs; i++)
+		if (!shk_sink_opts_equal(&a->outputs[i], &b->outputs[i]))
+			return false;
+	return true;
+}
+
+/* A key read once at start-up that a reload changed: said, not ignored. */
+static void restart_only(const char *key, bool changed)
+{
+	if (changed)
+		cli_warn("reload: '%s' changed: it takes effect at the next restart", key);
+}
+
+static bool str_differs(const char *a, const char *b)
+{
+	return a != b && (!a || !b || strcmp(a, b));
+}
+
+/*
+ * Make c2 the running config (the policies reloaded from pols have passed
+ * every check): the keys that can change at run time take effect, the
+ * others are named; new outputs, when they changed, replace the old ones
+ * in one step, and the old ones drain in the background.
+ */
+static void config_switch(struct run *r, struct shk_conf *c2, struct shk_sinks *sinks2,
+			  char **pols, int npols)
+{
+	struct shk_conf *c1 = r->cfg;
+	bool protect = c1->nprotect != c2->nprotect;
+
+	for (uint32_t i = 0; !protect && i < c1->nprotect; i++)
+		protect = strcmp(c1->protect[i], c2->protect[i]) != 0;
+	restart_only("ringbuf_mb", c1->ringbuf_mb != c2->ringbuf_mb);
+	restart_only("state_dir", str_differs(c1->state_dir, c2->state_dir));
+	restart_only("control_socket", str_differs(c1->control_socket, c2->control_socket));
+	restart_only("enforcer", c1->enforcer != c2->enforcer);
+	restart_only("harden", c1->harden != c2->harden);
+	restart_only("nice", c1->nice != c2->nice);
+	restart_only("json_output", c1->json_output != c2->json_output);
+	restart_only("metrics", c1->metrics_enabled != c2->metrics_enabled ||
+					str_differs(c1->metrics_addr, c2->metrics_addr));
+	restart_only("k8s", c1->k8s_enabled != c2->k8s_enabled);
+	restart_only("protect", protect);
+	cli_set_log_level((int)c2->log_level);
+	if (c2->rule_matching >= 0)
+		r->matching = c2->rule_matching ? SHK_MATCH_ALL : SHK_MATCH_FIRST;
+	if (c2->min_priority >= 0)
+		r->min_priority = c2->min_priority;
+	if (r->policies_from_cfg) {
+		memcpy(r->pol_buf, pols, sizeof(pols[0]) * (size_t)npols);
+		r->policies = r->pol_buf;
+		r->npolicies = npols;
+	}
+	if (sinks2) {
+		shk_sinks_swap(r->sinks, sinks2);
+		shk_sinks_stop_async(sinks2); /* now the old ones */
+		r->retired_done[r->nretired] = false;
+		r->retired[r->nretired++] = sinks2;
+		cli_info("reload: %u output(s) replace the previous ones, which drain now",
+			 shk_sinks_count(r->sinks));
+	}
+	r->old_cfgs[r->nold_cfgs++] = c1;
+	r->cfg = c2;
+}
+
 /*
  * Reload the policies from the same paths. Everything is compiled first;
  * any error keeps the running policies. The kernel switches to the new
@@ -508,23 +638,52 @@ static void gens_collect(struct run *r)
  */
 static int reload(struct run *r, char *msg, size_t size)
 {
-	struct shk_plan_opts po = { .dry_run = r->dry_run, .strict = r->strict,
-				    .default_mode = r->cfg->mode };
+	struct shk_plan_opts po = { .dry_run = r->dry_run, .strict = r->strict };
 	struct shk_kpolicy *kp = NULL;
-	struct shk_ruleset *rs;
+	struct shk_ruleset *rs = NULL;
 	struct shk_outputs *outs = NULL;
 	struct shk_plan *plan = NULL;
+	struct shk_conf *c2 = NULL;
+	struct shk_sinks *sinks2 = NULL;
+	char *pols[MAX_POLICIES];
+	int npols = r->npolicies;
 	struct shk_diags dg;
 	size_t nerrors = 0, nblind = 0;
 	char buf[2048];
 	int err = -EINVAL;
 
 	gens_collect(r);
-	if (r->nold == (int)(sizeof(r->old) / sizeof(r->old[0]))) {
-		snprintf(msg, size, "error: earlier reloads still have actions in flight; try again");
+	if (r->nold == (int)(sizeof(r->old) / sizeof(r->old[0])) ||
+	    r->nold_cfgs == (int)(sizeof(r->old_cfgs) / sizeof(r->old_cfgs[0])) ||
+	    r->nretired == (int)(sizeof(r->retired) / sizeof(r->retired[0]))) {
+		snprintf(msg, size, "error: earlier reloads still have actions in flight, or too "
+			 "many reloads changed the config; try again or restart");
 		return -EBUSY;
 	}
-	rs = policy_load((char **)r->policies, r->npolicies, true, &nerrors);
+	/* the config first: it names the policies and the default mode */
+	c2 = config_from_cli(r->config_path, r->sets, r->nsets);
+	if (!c2) {
+		snprintf(msg, size, "error: the config has errors (see shrike's stderr or shrike "
+			 "config check): the running config and policies stay");
+		goto fail;
+	}
+	memcpy(pols, r->policies, sizeof(pols[0]) * (size_t)npols);
+	if (r->policies_from_cfg) {
+		npols = 0;
+		for (uint32_t i = 0; i < c2->npolicies && i < MAX_POLICIES; i++)
+			pols[npols++] = (char *)c2->policies[i];
+		if (!npols && (npols = policy_defaults(pols)) < 0) {
+			snprintf(msg, size, "error: no policies: the running ones stay");
+			goto fail;
+		}
+	}
+	if (!same_outputs(r->cfg, c2) && !(sinks2 = build_sinks(r, c2))) {
+		snprintf(msg, size, "error: the new outputs cannot start (see shrike's stderr): "
+			 "the running config and policies stay");
+		goto fail;
+	}
+	po.default_mode = c2->mode;
+	rs = policy_load(pols, npols, true, &nerrors);
 	if (!rs || nerrors) {
 		snprintf(msg, size, "error: %zu error(s) in the policies (see shrike's stderr or "
 			 "shrike validate): the running policies stay", nerrors);
@@ -560,6 +719,9 @@ static int reload(struct run *r, char *msg, size_t size)
 		goto fail;
 	}
 	kp = NULL;
+	config_switch(r, c2, sinks2, pols, npols);
+	c2 = NULL;
+	sinks2 = NULL;
 	free(r->kskip);
 	r->kskip = kernel_rules(rs, r->en.kp);
 	r->ctx.skip_rule = r->kskip;
@@ -585,6 +747,8 @@ static int reload(struct run *r, char *msg, size_t size)
 	return 0;
 fail:
 	r->reload_failures++;
+	shk_sinks_free(sinks2);
+	shk_config_free(c2);
 	shk_kpolicy_free(kp);
 	shk_outputs_free(outs);
 	shk_plan_free(plan);
@@ -705,6 +869,106 @@ static struct drops_counts drop_counts(const struct shk_sensor_stats *st)
 				      .oversize = st->kernel.oversize };
 }
 
+/* ------------------------------------------------------------ watching */
+
+static void watch_clear(struct run *r)
+{
+	for (int i = 0; i < r->nwatches; i++) {
+		if (r->watches[i].wd >= 0 &&
+		    (i == 0 || r->watches[i].wd != r->watches[i - 1].wd))
+			inotify_rm_watch(r->ino_fd, r->watches[i].wd);
+		free(r->watches[i].dir);
+		free(r->watches[i].name);
+	}
+	r->nwatches = 0;
+}
+
+/* Watch path: a directory for any YAML file in it, a file through its
+ * directory (editors replace files by renaming, which a watch on the file
+ * itself would not survive). */
+static void watch_add(struct run *r, const char *path, bool is_dir)
+{
+	const int mask = IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE;
+	char *dir, *name = NULL, *slash;
+	int wd;
+
+	if (r->nwatches == (int)(sizeof(r->watches) / sizeof(r->watches[0])))
+		return;
+	dir = strdup(path);
+	if (!dir)
+		return;
+	if (!is_dir) {
+		slash = strrchr(dir, '/');
+		name = strdup(slash ? slash + 1 : dir);
+		if (slash == dir)
+			dir[1] = '\0';
+		else if (slash)
+			*slash = '\0';
+		else
+			strcpy(dir, ".");
+	}
+	wd = inotify_add_watch(r->ino_fd, dir, mask);
+	if (wd < 0 && errno != ENOENT)
+		cli_warn("cannot watch %s for changes: %s (shrike reload still works)", dir,
+			 strerror(errno));
+	r->watches[r->nwatches].wd = wd;
+	r->watches[r->nwatches].dir = dir;
+	r->watches[r->nwatches].name = name;
+	r->nwatches++;
+}
+
+/* The policy files and directories, the config file and its config.d. */
+static void watch_sync(struct run *r)
+{
+	struct stat st;
+	char d[PATH_MAX];
+	const char *cfg = r->config_path ? r->config_path : SHK_CONFIG_PATH;
+	const char *slash = strrchr(cfg, '/');
+
+	if (r->ino_fd < 0)
+		return;
+	watch_clear(r);
+	for (int i = 0; i < r->npolicies; i++)
+		watch_add(r, r->policies[i], !stat(r->policies[i], &st) && S_ISDIR(st.st_mode));
+	watch_add(r, cfg, false);
+	snprintf(d, sizeof(d), "%.*s/config.d", slash ? (int)(slash - cfg) : 1,
+		 slash ? cfg : ".");
+	watch_add(r, d, true);
+}
+
+static bool yaml_name(const char *n)
+{
+	size_t l = strlen(n);
+
+	return (l > 5 && !strcmp(n + l - 5, ".yaml")) || (l > 4 && !strcmp(n + l - 4, ".yml"));
+}
+
+/* Read what inotify has; note a change to anything watched. */
+static void watch_read(struct run *r)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(r->ino_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *e = (const struct inotify_event *)p;
+
+			p += sizeof(*e) + e->len;
+			if (e->mask & IN_Q_OVERFLOW) {
+				r->changed = true;
+				continue;
+			}
+			for (int i = 0; e->len && i < r->nwatches; i++) {
+				if (r->watches[i].wd != e->wd)
+					continue;
+				if (r->watches[i].name ? !strcmp(r->watches[i].name, e->name)
+						       : yaml_name(e->name))
+					r->changed = true;
+			}
+		}
+	}
+}
+
 /* Once a second: fresh figures for /metrics even when idle, and a
  * rate-limited alert through the outputs when the kernel lost records. */
 static int on_second(void *ctx)
@@ -716,6 +980,23 @@ static int on_second(void *ctx)
 	char text[512];
 
 	publish_stats(r);
+	/* a watched file changed during the last second: the writer has
+	 * closed it (IN_CLOSE_WRITE, IN_MOVED_TO); reload as SIGHUP does */
+	if (r->ino_fd >= 0) {
+		watch_read(r);
+		if (r->changed) {
+			char msg[512];
+
+			r->changed = false;
+			cli_info("a policy or config file changed: reloading");
+			if (!reload(r, msg, sizeof(msg)))
+				watch_sync(r); /* the policy list may have changed */
+		}
+	}
+	/* outputs a reload replaced: reaped once drained */
+	for (int i = 0; i < r->nretired; i++)
+		if (!r->retired_done[i] && shk_sinks_stopped(r->retired[i]))
+			r->retired_done[i] = true;
 	if (shk_sensor_stats(r->ses.sensor, &st))
 		return 0;
 	now = drop_counts(&st);
@@ -808,36 +1089,6 @@ static int apply_config(struct run *r, struct session_opts *so, char **policies,
 	return 0;
 }
 
-/* The configured outputs; without any, stdout in the format asked for. */
-static int start_outputs(struct run *r)
-{
-	struct shk_sink_opts def;
-	char err[512];
-
-	r->sinks = shk_sinks_new();
-	if (!r->sinks)
-		return -ENOMEM;
-	shk_sink_opts_init(&def, SHK_SINK_STDOUT);
-	def.fd = fileno(r->out);
-	def.json = r->json;
-	for (uint32_t i = 0; i <= r->cfg->noutputs; i++) {
-		struct shk_sink_opts o = i < r->cfg->noutputs ? r->cfg->outputs[i] : def;
-		int err_no;
-
-		if (i == r->cfg->noutputs && i)
-			break;
-		if (o.kind == SHK_SINK_STDOUT)
-			o.json |= r->json, o.fd = fileno(r->out);
-		err_no = shk_sinks_add(r->sinks, &o, err, sizeof(err));
-		if (err_no) {
-			cli_err("output %u (%s): %s", i + 1, shk_sink_kind_name(o.kind),
-				err[0] ? err : strerror(-err_no));
-			return err_no;
-		}
-	}
-	return 0;
-}
-
 /* Stop the outputs after their bounded drain; what they lost, for the
  * summary. */
 static void stop_outputs(struct run *r, uint64_t *ret_dropped, uint64_t *ret_failed)
@@ -846,17 +1097,26 @@ static void stop_outputs(struct run *r, uint64_t *ret_dropped, uint64_t *ret_fai
 
 	*ret_dropped = *ret_failed = 0;
 	shk_sinks_stop(r->sinks);
-	for (uint32_t i = 0; !shk_sinks_stats(r->sinks, i, &st); i++) {
-		*ret_dropped += st.dropped;
-		*ret_failed += st.failed;
-		if (st.dropped || st.failed)
-			cli_warn("output %s (%s): %llu alerts dropped, %llu failed%s%s", st.name,
-				 st.kind, (unsigned long long)st.dropped,
-				 (unsigned long long)st.failed, st.last_error[0] ? ": " : "",
-				 st.last_error);
+	for (int g = -1; g < r->nretired; g++) {
+		struct shk_sinks *k = g < 0 ? r->sinks : r->retired[g];
+
+		shk_sinks_stop(k);
+		for (uint32_t i = 0; !shk_sinks_stats(k, i, &st); i++) {
+			*ret_dropped += st.dropped;
+			*ret_failed += st.failed;
+			if (st.dropped || st.failed)
+				cli_warn("output %s (%s%s): %llu alerts dropped, %llu failed%s%s",
+					 st.name, st.kind, g < 0 ? "" : ", replaced by a reload",
+					 (unsigned long long)st.dropped,
+					 (unsigned long long)st.failed, st.last_error[0] ? ": " : "",
+					 st.last_error);
+		}
 	}
 	shk_sinks_free(r->sinks);
 	r->sinks = NULL;
+	for (int g = 0; g < r->nretired; g++)
+		shk_sinks_free(r->retired[g]);
+	r->nretired = 0;
 }
 
 static void start_metrics(struct run *r)
@@ -1083,6 +1343,7 @@ int cmd_run(int argc, char **argv)
 	r->vrule = -1;
 	r->min_priority = SHK_PRIO_DEBUG;
 	r->control_fd = -1;
+	r->ino_fd = -1;
 	r->started = time(NULL);
 	r->control_path = SHK_CONTROL_PATH;
 	pthread_mutex_init(&r->out_mu, NULL);
@@ -1157,6 +1418,7 @@ int cmd_run(int argc, char **argv)
 		cli_err("run: unexpected argument '%s'", argv[optind]);
 		goto usage;
 	}
+	r->policies_from_cfg = !npolicies;
 	if (apply_config(r, &so, policies, &npolicies))
 		goto usage;
 	/* before any thread exists (they inherit it) and before the
@@ -1196,6 +1458,14 @@ int cmd_run(int argc, char **argv)
 
 	r->policies = policies;
 	r->npolicies = npolicies;
+	/* before the seccomp filter: inotify_init1 is not among what it
+	 * allows once running */
+	r->ino_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (r->ino_fd < 0)
+		cli_warn("cannot watch the policy and config files (%s): reload with shrike "
+			 "reload or SIGHUP",
+			 strerror(errno));
+	watch_sync(r);
 	r->control_fd = control_listen(r->control_path);
 	if (r->control_fd < 0)
 		cli_warn("no control socket at %s (%s): shrike status and quarantine work on the "
@@ -1268,6 +1538,14 @@ out:
 		close(r->control_fd);
 		unlink(r->control_path);
 	}
+	for (int i = 0; i < r->nretired; i++)
+		shk_sinks_free(r->retired[i]);
+	if (r->ino_fd >= 0) {
+		watch_clear(r);
+		close(r->ino_fd);
+	}
+	for (int i = 0; i < r->nold_cfgs; i++)
+		shk_config_free(r->old_cfgs[i]);
 	enforce_free(&r->en);
 	free(r->kskip);
 	for (int i = 0; i < r->nold; i++)

@@ -18,11 +18,16 @@
 #define MAX_SINKS 32
 
 struct shk_sinks {
+	/* read-held by every use, write-held by shk_sinks_swap() */
+	pthread_rwlock_t lk;
 	struct sink *v[MAX_SINKS];
 	uint32_t n;
 	bool need_json, need_text;
 	int least_severe; /* the highest min_priority of all sinks */
 };
+
+#define RD_LOCK(s) pthread_rwlock_rdlock((pthread_rwlock_t *)&(s)->lk)
+#define UNLOCK(s) pthread_rwlock_unlock((pthread_rwlock_t *)&(s)->lk)
 
 static const char *const kind_names[] = {
 	[SHK_SINK_STDOUT] = "stdout", [SHK_SINK_FILE] = "file",	  [SHK_SINK_SYSLOG] = "syslog",
@@ -321,7 +326,58 @@ static const struct sink_ops *ops_of(enum shk_sink_kind kind)
 
 struct shk_sinks *shk_sinks_new(void)
 {
-	return calloc(1, sizeof(struct shk_sinks));
+	struct shk_sinks *s = calloc(1, sizeof(struct shk_sinks));
+
+	if (s)
+		pthread_rwlock_init(&s->lk, NULL);
+	return s;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+bool shk_sink_opts_equal(const struct shk_sink_opts *a, const struct shk_sink_opts *b)
+{
+	const char *na = a->name ? a->name : shk_sink_kind_name(a->kind);
+	const char *nb = b->name ? b->name : shk_sink_kind_name(b->kind);
+
+	if (a->kind != b->kind || !str_eq(na, nb) || a->min_priority != b->min_priority ||
+	    a->queue_len != b->queue_len || a->retries != b->retries ||
+	    a->backoff_ms != b->backoff_ms || a->backoff_max_ms != b->backoff_max_ms ||
+	    a->slow_ms != b->slow_ms || a->drain_ms != b->drain_ms || a->json != b->json ||
+	    a->fd != b->fd || !str_eq(a->path, b->path) || a->keep_alive != b->keep_alive ||
+	    !str_eq(a->socket, b->socket) || a->facility != b->facility ||
+	    !str_eq(a->program, b->program) || !str_eq(a->url, b->url) ||
+	    a->nheaders != b->nheaders || !str_eq(a->ca_cert, b->ca_cert) ||
+	    !str_eq(a->client_cert, b->client_cert) || !str_eq(a->client_key, b->client_key) ||
+	    a->insecure != b->insecure || a->http_keep_alive != b->http_keep_alive ||
+	    a->gzip != b->gzip || a->timeout_ms != b->timeout_ms ||
+	    a->connect_timeout_ms != b->connect_timeout_ms)
+		return false;
+	for (uint32_t i = 0; i < a->nheaders && i < SHK_SINK_MAX_HEADERS; i++)
+		if (!str_eq(a->headers[i], b->headers[i]))
+			return false;
+	return true;
+}
+
+void shk_sinks_swap(struct shk_sinks *s, struct shk_sinks *other)
+{
+	struct sink *v[MAX_SINKS];
+	uint32_t n;
+	bool j, t;
+	int l;
+
+	pthread_rwlock_wrlock(&s->lk);
+	memcpy(v, s->v, sizeof(v));
+	n = s->n, j = s->need_json, t = s->need_text, l = s->least_severe;
+	memcpy(s->v, other->v, sizeof(v));
+	s->n = other->n, s->need_json = other->need_json, s->need_text = other->need_text;
+	s->least_severe = other->least_severe;
+	memcpy(other->v, v, sizeof(v));
+	other->n = n, other->need_json = j, other->need_text = t, other->least_severe = l;
+	pthread_rwlock_unlock(&s->lk);
 }
 
 static void opts_free(struct shk_sink_opts *o)
@@ -447,7 +503,7 @@ int shk_sinks_add(struct shk_sinks *s, const struct shk_sink_opts *o, char *err,
 	return 0;
 }
 
-void shk_sinks_stop(struct shk_sinks *s)
+void shk_sinks_stop_async(struct shk_sinks *s)
 {
 	if (!s)
 		return;
@@ -456,23 +512,42 @@ void shk_sinks_stop(struct shk_sinks *s)
 		struct sink *k = s->v[i];
 
 		pthread_mutex_lock(&k->mu);
-		k->stop = true;
-		k->deadline_ns = shk_sink_now_ns() + (uint64_t)k->o.drain_ms * 1000000ull;
+		if (!k->stop) {
+			k->stop = true;
+			k->deadline_ns = shk_sink_now_ns() + (uint64_t)k->o.drain_ms * 1000000ull;
+		}
 		pthread_cond_broadcast(&k->cv);
 		pthread_mutex_unlock(&k->mu);
 	}
-	for (uint32_t i = 0; i < s->n; i++) {
+}
+
+bool shk_sinks_stopped(struct shk_sinks *s)
+{
+	bool all = true;
+
+	for (uint32_t i = 0; s && i < s->n; i++) {
 		struct sink *k = s->v[i];
 
 		/* a send in flight past the drain time is cancelled: the
 		 * sinks poll `aborting` */
-		while (k->started && pthread_tryjoin_np(k->thr, NULL) == EBUSY) {
+		if (k->started && pthread_tryjoin_np(k->thr, NULL) == EBUSY) {
 			if (shk_sink_now_ns() >= k->deadline_ns)
 				atomic_store(&k->aborting, true);
-			usleep(10000);
+			all = false;
+			continue;
 		}
 		k->started = false;
 	}
+	return all;
+}
+
+void shk_sinks_stop(struct shk_sinks *s)
+{
+	if (!s)
+		return;
+	shk_sinks_stop_async(s);
+	while (!shk_sinks_stopped(s))
+		usleep(10000);
 }
 
 void shk_sinks_free(struct shk_sinks *s)
@@ -482,22 +557,44 @@ void shk_sinks_free(struct shk_sinks *s)
 	shk_sinks_stop(s);
 	for (uint32_t i = 0; i < s->n; i++)
 		sink_free(s->v[i]);
+	pthread_rwlock_destroy(&s->lk);
 	free(s);
 }
 
 uint32_t shk_sinks_count(const struct shk_sinks *s)
 {
-	return s ? s->n : 0;
+	uint32_t n;
+
+	if (!s)
+		return 0;
+	RD_LOCK(s);
+	n = s->n;
+	UNLOCK(s);
+	return n;
 }
 
 bool shk_sinks_need_json(const struct shk_sinks *s)
 {
-	return s && s->need_json;
+	bool b;
+
+	if (!s)
+		return false;
+	RD_LOCK(s);
+	b = s->need_json;
+	UNLOCK(s);
+	return b;
 }
 
 bool shk_sinks_need_text(const struct shk_sinks *s)
 {
-	return s && s->need_text;
+	bool b;
+
+	if (!s)
+		return false;
+	RD_LOCK(s);
+	b = s->need_text;
+	UNLOCK(s);
+	return b;
 }
 
 static bool push(struct sink *k, struct shk_alert_blob *a)
@@ -522,8 +619,13 @@ uint32_t shk_sinks_send(struct shk_sinks *s, const struct shk_alert_msg *m)
 	struct shk_alert_blob *a;
 	uint32_t dropped = 0;
 
-	if (!s || !s->n || m->priority > s->least_severe)
+	if (!s)
 		return 0;
+	RD_LOCK(s);
+	if (!s->n || m->priority > s->least_severe) {
+		UNLOCK(s);
+		return 0;
+	}
 	a = blob_new(m);
 	for (uint32_t i = 0; i < s->n; i++) {
 		struct sink *k = s->v[i];
@@ -537,13 +639,17 @@ uint32_t shk_sinks_send(struct shk_sinks *s, const struct shk_alert_msg *m)
 			dropped++;
 		}
 	}
+	UNLOCK(s);
 	blob_put(a);
 	return dropped;
 }
 
 void shk_sinks_reopen(struct shk_sinks *s)
 {
-	for (uint32_t i = 0; s && i < s->n; i++) {
+	if (!s)
+		return;
+	RD_LOCK(s);
+	for (uint32_t i = 0; i < s->n; i++) {
 		struct sink *k = s->v[i];
 
 		pthread_mutex_lock(&k->mu);
@@ -551,6 +657,7 @@ void shk_sinks_reopen(struct shk_sinks *s)
 		pthread_cond_signal(&k->cv);
 		pthread_mutex_unlock(&k->mu);
 	}
+	UNLOCK(s);
 }
 
 static enum shk_sink_health health(struct sink *k, uint32_t depth)
@@ -570,8 +677,13 @@ int shk_sinks_stats(struct shk_sinks *s, uint32_t i, struct shk_sink_stats *ret)
 {
 	struct sink *k;
 
-	if (!s || i >= s->n)
+	if (!s)
 		return -ENOENT;
+	RD_LOCK(s);
+	if (i >= s->n) {
+		UNLOCK(s);
+		return -ENOENT;
+	}
 	k = s->v[i];
 	memset(ret, 0, sizeof(*ret));
 	ret->name = k->o.name;
@@ -591,5 +703,6 @@ int shk_sinks_stats(struct shk_sinks *s, uint32_t i, struct shk_sink_stats *ret)
 	ret->last_latency_us = atomic_load(&k->last_latency_us);
 	ret->max_latency_us = atomic_load(&k->max_latency_us);
 	ret->health = health(k, ret->depth);
+	UNLOCK(s);
 	return 0;
 }

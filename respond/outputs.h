@@ -119,6 +119,16 @@ int shk_sinks_add(struct shk_sinks *s, const struct shk_sink_opts *o, char *err,
 /* Stop every worker after a bounded drain (drain_ms) and count what is
  * left as dropped; stats stay readable. Idempotent; NULL is fine. */
 void shk_sinks_stop(struct shk_sinks *s);
+/* The same in two steps, for a caller that must not wait: ask every
+ * worker to stop, then poll until all have (past drain_ms a send in
+ * flight is cancelled). */
+void shk_sinks_stop_async(struct shk_sinks *s);
+bool shk_sinks_stopped(struct shk_sinks *s);
+/* Exchange the sinks of s and other in one step: a send or stats call on
+ * s sees the whole old set or the whole new one (a reload). */
+void shk_sinks_swap(struct shk_sinks *s, struct shk_sinks *other);
+/* Whether two option sets describe the same output. */
+bool shk_sink_opts_equal(const struct shk_sink_opts *a, const struct shk_sink_opts *b);
 /* Stop, then free. NULL is fine. */
 void shk_sinks_free(struct shk_sinks *s);
 

@@ -4,12 +4,15 @@
  * and removed without a restart, a rule kept across the reload is never
  * off (a child keeps exec'ing the kept binary during the reload, and not
  * one of those execs may run), and a broken policy keeps the running one.
+ * The config file and the policy files are watched: a change reloads by
+ * itself, outputs included; a broken config keeps the running one.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -219,11 +222,158 @@ static void test_reload_adds_removes_and_never_lapses(void **state)
 	assert_non_null(shrike_run_find(&T.run, "Deny B", NULL, NULL));
 }
 
+/* ---- the config file and inotify ------------------------------------ */
+
+static char errbuf[65536];
+static size_t errlen;
+
+/* Wait up to ms for shrike's stderr to contain needle (from the start). */
+static bool stderr_has(const char *needle, int ms)
+{
+	for (int t = 0; t <= ms; t += 20) {
+		ssize_t n;
+
+		while (errlen < sizeof(errbuf) - 1 &&
+		       (n = read(T.run.errfd, errbuf + errlen, sizeof(errbuf) - 1 - errlen)) > 0)
+			errlen += (size_t)n;
+		errbuf[errlen] = '\0';
+		if (strstr(errbuf, needle))
+			return true;
+		usleep(20000);
+	}
+	fprintf(stderr, "shrike's stderr so far:\n%s\n", errbuf);
+	return false;
+}
+
+static int count_in(const char *path, const char *needle)
+{
+	char line[8192];
+	int n = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* Write path by a rename over it, as editors and config managers do. */
+static void replace_file(const char *path, const char *text)
+{
+	char tmp[MAX_PATH + 8];
+	FILE *f;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	f = fopen(tmp, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+	assert_int_equal(rename(tmp, path), 0);
+}
+
+static void write_config(const char *cfg, const char *out, const char *extra)
+{
+	char text[4 * MAX_PATH];
+
+	snprintf(text, sizeof(text),
+		 "policies: [%s]\n"
+		 "harden: true\n"
+		 "metrics: {enabled: false}\n"
+		 "outputs:\n"
+		 "  - {type: file, path: %s}\n"
+		 "%s",
+		 T.policy, out, extra ? extra : "");
+	replace_file(cfg, text);
+}
+
+static const char audit_fmt[] = "- rule: Saw %s\n"
+				"  desc: t\n"
+				"  condition: evt.type in (execve, execveat) and evt.dir = < and "
+				"proc.exepath = %s\n"
+				"  output: saw it (exe=%%proc.exepath)\n"
+				"  priority: WARNING\n";
+
+static void test_config_and_files_reload_by_themselves(void **state)
+{
+	char cfg[MAX_PATH], out1[MAX_PATH], out2[MAX_PATH], text[2 * MAX_PATH];
+	const char *args[] = { "--config", cfg, "--control", T.ctl, NULL };
+
+	T.dir = test_tmpdir();
+	snprintf(T.policy, sizeof(T.policy), "%s/policy.yaml", T.dir);
+	snprintf(T.ctl, sizeof(T.ctl), "%s/control.sock", T.dir);
+	snprintf(T.a, sizeof(T.a), "%s/bin-a", T.dir);
+	snprintf(cfg, sizeof(cfg), "%s/shrike.yaml", T.dir);
+	snprintf(out1, sizeof(out1), "%s/out1.jsonl", T.dir);
+	snprintf(out2, sizeof(out2), "%s/out2.jsonl", T.dir);
+	copy_bin(T.a);
+	snprintf(text, sizeof(text), audit_fmt, "A", T.a);
+	replace_file(T.policy, text);
+	write_config(cfg, out1, NULL);
+	errlen = 0;
+	shrike_run_start(&T.run, T.dir, args);
+
+	assert_true(runs(T.a));
+	for (int i = 0; i < 100 && !count_in(out1, "\"Saw A\""); i++)
+		usleep(20000);
+	assert_int_equal(count_in(out1, "\"Saw A\""), 1);
+
+	/* the outputs change: no signal, no command, the file is watched */
+	write_config(cfg, out2, NULL);
+	assert_true(stderr_has("shrike: reloaded", 5000));
+	assert_true(stderr_has("replace the previous ones", 100));
+	assert_true(runs(T.a));
+	for (int i = 0; i < 100 && !count_in(out2, "\"Saw A\""); i++)
+		usleep(20000);
+	assert_int_equal(count_in(out2, "\"Saw A\""), 1);
+	assert_int_equal(count_in(out1, "\"Saw A\""), 1); /* the old output is done */
+
+	/* a bad config: refused with its location, everything stays */
+	errlen = 0;
+	write_config(cfg, out1, "ringbuf_mb: lots\n");
+	assert_true(stderr_has("shrike.yaml:6:13: error: ringbuf_mb", 5000));
+	assert_true(stderr_has("the running config and policies stay", 100));
+	assert_true(runs(T.a));
+	for (int i = 0; i < 100 && count_in(out2, "\"Saw A\"") < 2; i++)
+		usleep(20000);
+	assert_int_equal(count_in(out2, "\"Saw A\""), 2);
+	assert_int_equal(count_in(out1, "\"Saw A\""), 1);
+
+	/* a key read only at start: applied later, and said so */
+	errlen = 0;
+	write_config(cfg, out2, "ringbuf_mb: 16\n");
+	assert_true(stderr_has("'ringbuf_mb' changed: it takes effect at the next restart", 5000));
+	assert_true(stderr_has("shrike: reloaded", 1000));
+
+	/* the policy file itself, rewritten in place */
+	errlen = 0;
+	{
+		FILE *f = fopen(T.policy, "w");
+
+		assert_non_null(f);
+		fprintf(f, audit_fmt, "A again", T.a);
+		assert_int_equal(fclose(f), 0);
+	}
+	assert_true(stderr_has("shrike: reloaded", 5000));
+	assert_true(runs(T.a));
+	for (int i = 0; i < 100 && !count_in(out2, "\"Saw A again\""); i++)
+		usleep(20000);
+	assert_int_equal(count_in(out2, "\"Saw A again\""), 1);
+	shrike_run_stop(&T.run);
+}
+
+static int teardown2(void **state)
+{
+	return teardown(state);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_reload_adds_removes_and_never_lapses, setup,
 						teardown),
+		cmocka_unit_test_teardown(test_config_and_files_reload_by_themselves, teardown2),
 	};
 
 	test_require_root("the system tier (loads BPF sensors and deny programs)");
