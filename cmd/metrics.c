@@ -44,6 +44,58 @@ static uint64_t get(shk_ctr *c)
 	return atomic_load_explicit(c, memory_order_relaxed);
 }
 
+static void set(shk_ctr *c, uint64_t v)
+{
+	atomic_store_explicit(c, v, memory_order_relaxed);
+}
+
+void shk_run_metrics_publish_cpu(struct shk_run_metrics *m, const struct shk_counters *per,
+				 unsigned ncpus)
+{
+	uint64_t other[SHK_LOST__COUNT] = { 0 };
+
+	for (unsigned i = 0; i < ncpus; i++) {
+		if (i < SHK_METRICS_CPUS) {
+			set(&m->cpu_lost[SHK_LOST_RINGBUF][i], per[i].drops);
+			set(&m->cpu_lost[SHK_LOST_OVERSIZE][i], per[i].oversize);
+			continue;
+		}
+		other[SHK_LOST_RINGBUF] += per[i].drops;
+		other[SHK_LOST_OVERSIZE] += per[i].oversize;
+	}
+	for (int r = 0; r < SHK_LOST__COUNT; r++)
+		set(&m->cpu_lost[r][SHK_METRICS_CPUS], other[r]);
+	/* the values first: a scrape that sees a CPU sees its figures */
+	atomic_store_explicit(&m->ncpus, ncpus, memory_order_release);
+}
+
+/* The bounds in microseconds, and as the le label: exact integers, so an
+ * observation on a bound is in that bucket with no rounding. */
+static const uint64_t latency_le_us[SHK_LATENCY_BUCKETS] = {
+	100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
+};
+static const char *const latency_le[SHK_LATENCY_BUCKETS + 1] = {
+	"0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01",
+	"0.025",  "0.05",    "0.1",    "0.25",  "0.5",   "1",     "+Inf",
+};
+
+void shk_run_metrics_observe_action(struct shk_run_metrics *m, const struct shk_outcome *o)
+{
+	unsigned act = (unsigned)o->action->act, b = 0;
+	bool enforce = o->action->mode == SHK_MODE_ENFORCE;
+	shk_ctr *sum;
+
+	if (act >= SHK_ACT__COUNT || o->kind == SHK_OUT_REFUSED)
+		return;
+	while (b < SHK_LATENCY_BUCKETS && o->latency_us > latency_le_us[b])
+		b++;
+	/* _count is the buckets' total (rendered), so it always equals
+	 * +Inf; _sum may be one observation apart during a scrape */
+	shk_ctr_inc(&m->latency[act][enforce][b]);
+	sum = &m->latency_sum_us[act][enforce];
+	set(sum, get(sum) + o->latency_us);
+}
+
 /* A label value: backslash, quote and newline escaped. */
 static void label(FILE *f, const char *s)
 {
@@ -70,6 +122,30 @@ static void simple(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "%s %llu\n", name, (unsigned long long)v);
 }
 
+/*
+ * A family of its own, not a cpu label on shrike_kernel_dropped_total: a
+ * family holding both the totals and their breakdown would count every
+ * loss twice in sum().
+ */
+static void render_lost_cpu(FILE *f, struct shk_run_metrics *m)
+{
+	static const char *const reasons[SHK_LOST__COUNT] = { "ringbuf_full", "oversize" };
+	static const char *const name = "shrike_kernel_dropped_per_cpu_total";
+	unsigned n = atomic_load_explicit(&m->ncpus, memory_order_acquire);
+
+	head(f, name, "counter",
+	     "Records lost in the kernel, by reason and CPU (cpu=\"other\": the CPUs past the "
+	     "numbered ones).");
+	for (int r = 0; r < SHK_LOST__COUNT; r++) {
+		for (unsigned i = 0; i < n && i < SHK_METRICS_CPUS; i++)
+			fprintf(f, "%s{reason=\"%s\",cpu=\"%u\"} %llu\n", name, reasons[r], i,
+				(unsigned long long)get(&m->cpu_lost[r][i]));
+		if (n > SHK_METRICS_CPUS)
+			fprintf(f, "%s{reason=\"%s\",cpu=\"other\"} %llu\n", name, reasons[r],
+				(unsigned long long)get(&m->cpu_lost[r][SHK_METRICS_CPUS]));
+	}
+}
+
 static void render_events(FILE *f, struct shk_run_metrics *m)
 {
 	char name[64];
@@ -94,6 +170,7 @@ static void render_events(FILE *f, struct shk_run_metrics *m)
 		(unsigned long long)get(&m->drops));
 	fprintf(f, "shrike_kernel_dropped_total{reason=\"oversize\"} %llu\n",
 		(unsigned long long)get(&m->oversize));
+	render_lost_cpu(f, m);
 	simple(f, "shrike_drop_alerts_total", "counter",
 	       "Alerts raised because the kernel lost records.", get(&m->drop_alerts));
 	simple(f, "shrike_events_truncated_total", "counter",
@@ -128,6 +205,40 @@ static void render_rules(FILE *f, const struct shk_metrics_src *src)
 	}
 }
 
+/* Prometheus histograms: cumulative buckets, _sum in seconds and _count;
+ * an action and mode never observed has no series. */
+static void render_latency(FILE *f, struct shk_run_metrics *m)
+{
+	static const char *const name = "shrike_action_latency_seconds";
+
+	head(f, name, "histogram",
+	     "Time from the event to the action's completion, by action and mode (done and "
+	     "failed actions, and audit's would-be ones).");
+	for (int a = 0; a < SHK_ACT__COUNT; a++)
+		for (int mode = 0; mode < 2; mode++) {
+			uint64_t cum[SHK_LATENCY_BUCKETS + 1], n = 0, sum;
+			char labels[64];
+
+			for (int b = 0; b <= SHK_LATENCY_BUCKETS; b++) {
+				n += get(&m->latency[a][mode][b]);
+				cum[b] = n;
+			}
+			if (!n)
+				continue;
+			sum = get(&m->latency_sum_us[a][mode]);
+			snprintf(labels, sizeof(labels), "action=\"%s\",mode=\"%s\"",
+				 shk_act_name((enum shk_act)a), mode ? "enforce" : "audit");
+			for (int b = 0; b <= SHK_LATENCY_BUCKETS; b++)
+				fprintf(f, "%s_bucket{%s,le=\"%s\"} %llu\n", name, labels,
+					latency_le[b], (unsigned long long)cum[b]);
+			/* microseconds as exact decimal seconds */
+			fprintf(f, "%s_sum{%s} %llu.%06llu\n", name, labels,
+				(unsigned long long)(sum / 1000000),
+				(unsigned long long)(sum % 1000000));
+			fprintf(f, "%s_count{%s} %llu\n", name, labels, (unsigned long long)n);
+		}
+}
+
 static void render_actions(FILE *f, const struct shk_metrics_src *src)
 {
 	static const char *const outcomes[] = { "done", "would", "failed", "refused" };
@@ -146,6 +257,7 @@ static void render_actions(FILE *f, const struct shk_metrics_src *src)
 						shk_act_name((enum shk_act)a), outcomes[o],
 						mode ? "enforce" : "audit", (unsigned long long)v);
 			}
+	render_latency(f, m);
 	if (src->exec)
 		shk_executor_stats(src->exec, &xs);
 	simple(f, "shrike_action_jobs_dropped_total", "counter",

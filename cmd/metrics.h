@@ -22,9 +22,23 @@
 #include "plan.h"
 #include "rule_compile.h"
 
+struct shk_counters;
 struct shk_executor;
+struct shk_outcome;
 
 typedef atomic_uint_fast64_t shk_ctr;
+
+/*
+ * Kernel losses per CPU: the CPUs past SHK_METRICS_CPUS are summed in one
+ * more slot (rendered cpu="other"), so that no loss is left out of the
+ * per-CPU series.
+ */
+#define SHK_METRICS_CPUS 1024
+enum shk_lost_reason { SHK_LOST_RINGBUF, SHK_LOST_OVERSIZE, SHK_LOST__COUNT };
+
+/* Finite action latency buckets (their bounds are in metrics.c); one
+ * more holds what is past the last bound (+Inf). */
+#define SHK_LATENCY_BUCKETS 13
 
 struct shk_run_metrics {
 	shk_ctr events[SHK_EVTYPE_MAX]; /* by event type */
@@ -36,6 +50,13 @@ struct shk_run_metrics {
 	shk_ctr received, drops, oversize, truncated, malformed, compat, kp_verdicts, kp_missed;
 	shk_ctr procs; /* process-table size */
 	shk_ctr drop_alerts; /* "events dropped" alerts raised (drops.h) */
+	/* per CPU, published by the event loop thread */
+	shk_ctr cpu_lost[SHK_LOST__COUNT][SHK_METRICS_CPUS + 1];
+	atomic_uint ncpus; /* CPUs published; 0: none yet */
+	/* action latency histograms, written by the executor's done callback:
+	 * per bucket, not cumulative (the last one is +Inf), and the sum */
+	shk_ctr latency[SHK_ACT__COUNT][2][SHK_LATENCY_BUCKETS + 1]; /* action, audit/enforce */
+	shk_ctr latency_sum_us[SHK_ACT__COUNT][2];
 	atomic_bool ready, stopping;
 	atomic_bool hardened; /* the seccomp filter is installed (harden.h) */
 };
@@ -50,6 +71,20 @@ static inline void shk_ctr_inc(shk_ctr *c)
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 }
+
+/* The event loop's snapshot of the kernel counters of ncpus CPUs (per[i]
+ * is CPU i, as shk_sensor_stats_cpu() returns them). */
+void shk_run_metrics_publish_cpu(struct shk_run_metrics *m, const struct shk_counters *per,
+				 unsigned ncpus);
+
+/*
+ * One finished action into the latency histogram of its action and mode
+ * (the done callback's thread). Done and failed outcomes count, and
+ * "would" ones (audit mode: the time until the action would have been
+ * taken); refusals (safety, rate limit, circuit breaker) do not, since
+ * nothing was attempted.
+ */
+void shk_run_metrics_observe_action(struct shk_run_metrics *m, const struct shk_outcome *o);
 
 /* What a scrape reads; every pointer but m may be NULL. */
 struct shk_metrics_src {

@@ -230,9 +230,11 @@ static void on_done(void *data, const struct shk_outcome *out, uint32_t n, void 
 	char *json = NULL;
 	struct jw w;
 
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
 		shk_ctr_inc(&r->m->actions[out[i].action->act][out[i].kind & 3]
 					   [out[i].action->mode == SHK_MODE_ENFORCE]);
+		shk_run_metrics_observe_action(r->m, &out[i]);
+	}
 	response_text(&resp, out, n);
 	shk_strbuf_put(&text, p->line, strlen(p->line));
 	if (n) {
@@ -347,6 +349,8 @@ static void publish_stats(struct run *r)
 {
 	struct shk_sensor_stats st = { 0 };
 	struct shk_proctable_stats ps = { 0 };
+	struct shk_counters *per = NULL;
+	int ncpus;
 
 	if (shk_sensor_stats(r->ses.sensor, &st))
 		return;
@@ -360,6 +364,10 @@ static void publish_stats(struct run *r)
 	atomic_store_explicit(&r->m->kp_verdicts, st.kernel.kp_verdicts, memory_order_relaxed);
 	atomic_store_explicit(&r->m->kp_missed, st.kernel.kp_missed, memory_order_relaxed);
 	atomic_store_explicit(&r->m->procs, ps.size, memory_order_relaxed);
+	ncpus = shk_sensor_stats_cpu(r->ses.sensor, &per);
+	if (ncpus > 0)
+		shk_run_metrics_publish_cpu(r->m, per, (unsigned)ncpus);
+	free(per);
 }
 
 static int on_event(const struct shk_event *ev, void *data)

@@ -558,22 +558,35 @@ int shk_sensor_consume(struct shk_sensor *s)
 	return n > INT_MAX ? INT_MAX : (int)n;
 }
 
-int shk_sensor_stats(const struct shk_sensor *s, struct shk_sensor_stats *ret)
+/* One lookup of the per-CPU counters: CPU i in (*ret)[i], allocated. */
+static int read_counters(const struct shk_sensor *s, struct shk_counters **ret)
 {
 	struct shk_counters *per;
 	uint32_t zero = 0;
 	int fd = bpf_map__fd(s->skel->maps.counters);
 
-	memset(ret, 0, sizeof(*ret));
 	per = calloc((size_t)s->ncpus, sizeof(*per));
 	if (!per)
 		return -ENOMEM;
 	if (bpf_map_lookup_elem(fd, &zero, per)) {
 		int err = -errno;
+
 		free(per);
 		return err;
 	}
-	for (int i = 0; i < s->ncpus; i++) {
+	*ret = per;
+	return s->ncpus;
+}
+
+int shk_sensor_stats(const struct shk_sensor *s, struct shk_sensor_stats *ret)
+{
+	struct shk_counters *per;
+	int n = read_counters(s, &per);
+
+	memset(ret, 0, sizeof(*ret));
+	if (n < 0)
+		return n;
+	for (int i = 0; i < n; i++) {
 		ret->kernel.emitted += per[i].emitted;
 		ret->kernel.drops += per[i].drops;
 		ret->kernel.oversize += per[i].oversize;
@@ -588,4 +601,9 @@ int shk_sensor_stats(const struct shk_sensor *s, struct shk_sensor_stats *ret)
 	ret->malformed = s->malformed;
 	ret->abi_mismatch = s->abi_mismatch;
 	return 0;
+}
+
+int shk_sensor_stats_cpu(const struct shk_sensor *s, struct shk_counters **ret_per)
+{
+	return read_counters(s, ret_per);
 }

@@ -41,6 +41,8 @@ static const char policy_text[] =
 	"  output: ops marker ran (pid=%proc.pid)\n"
 	"  priority: WARNING\n"
 	"  tags: [test]\n"
+	"  actions: [kill]\n" /* audit: timed as a would-be action */
+	"  mode: audit\n"
 	"- rule: Ops open\n"
 	"  desc: captures openat; never matches\n"
 	"  condition: evt.type in (open, openat) and fd.name = /nonexistent/shk-ops\n"
@@ -302,6 +304,14 @@ static void test_metrics_scraped_while_running(void **state)
 	assert_int_equal(m1, 3);
 	assert_true(sample(after, "shrike_events_received_total") >
 		    sample(before, "shrike_events_received_total"));
+	/* kernel losses per CPU are published (none here), and the three
+	 * would-be kills are in the latency histogram */
+	assert_int_equal(sample(after, "shrike_kernel_dropped_per_cpu_total{reason=\"ringbuf_full\","
+				       "cpu=\"0\"}"), 0);
+	assert_int_equal(sample(after, "shrike_action_latency_seconds_count{action=\"kill\","
+				       "mode=\"audit\"}"), 3);
+	assert_int_equal(sample(after, "shrike_action_latency_seconds_bucket{action=\"kill\","
+				       "mode=\"audit\",le=\"+Inf\"}"), 3);
 	assert_int_equal(shrike_run_find(&run, "Ops marker", NULL, NULL) != NULL, 1);
 	shrike_run_free(&run);
 }
