@@ -327,6 +327,7 @@ static void test_pod_quarantine_through_api(void **state)
 	struct fakeapi_req r;
 	char out[4096];
 	int patches = 0, netpols = 0, base_b1, npatch_before;
+	pid_t attacker;
 	cJSON *body;
 
 	spinner_in(0, T.a1);
@@ -345,8 +346,14 @@ static void test_pod_quarantine_through_api(void **state)
 	assert_true(spinning(0) && spinning(1) && spinning(2));
 	base_b1 = egress_progs(T.b1, true);
 	npatch_before = fakeapi_count(&api);
-	/* the attack, in the first container only */
-	cat_in(T.a1, T.attack);
+	/* the attack, in the first container only. Not waited for: the
+	 * quarantine may freeze the cat before it exits (it is reaped after
+	 * the release) */
+	{
+		const char *argv[] = { "/bin/cat", T.attack, NULL };
+
+		attacker = run_in(T.a1, argv);
+	}
 	assert_true(wait_alerts(run.out_path, "\"outcome\":\"done\"", 5000));
 
 	/* both containers of the pod frozen and isolated */
@@ -410,6 +417,12 @@ static void test_pod_quarantine_through_api(void **state)
 	assert_string_equal(r.method, "PATCH");
 	assert_string_equal(r.path, PATHA);
 	assert_non_null(strstr(r.body, "\"shrike.io/quarantine\":null"));
+	{
+		int status;
+
+		assert_int_equal(waitpid(attacker, &status, 0), attacker); /* thawed: it ends */
+		assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	}
 
 	shrike_run_stop(&run);
 	a = shrike_run_find(&run, "Pod attack", "container.id", "1a2b3c4d5e6f");
