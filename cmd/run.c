@@ -783,6 +783,28 @@ static const char *k8s_unlabel(struct run *r, const struct shk_qrec *q)
 		       : " (pod label removal queued)";
 }
 
+/* The namespace's deny-all policy goes with its last pod quarantine: none
+ * of the records still in force (q[] minus the released ones) is a pod of
+ * that namespace. */
+static const char *k8s_netpol_drop(struct run *r, const struct shk_qrec *q, size_t nq,
+				   const bool *released, size_t i)
+{
+	char ns[64], err[SHK_K8S_ERR];
+	const char *slash = strchr(q[i].pod, '/');
+	size_t len;
+
+	if (!r->k8s || !slash || !strcmp(q[i].kind, "freeze"))
+		return "";
+	len = (size_t)(slash - q[i].pod);
+	for (size_t j = 0; j < nq; j++)
+		if (!released[j] && !strncmp(q[j].pod, q[i].pod, len + 1))
+			return ""; /* another pod of ns is still quarantined */
+	snprintf(ns, sizeof(ns), "%.*s", (int)len, q[i].pod);
+	return shk_k8s_drop_netpol(r->k8s, ns, err, sizeof(err))
+		       ? " (the namespace's quarantine NetworkPolicy stays: cannot queue its removal)"
+		       : " (the namespace's quarantine NetworkPolicy: removal queued)";
+}
+
 static void control_serve(struct run *r, int fd, const char *req)
 {
 	const char *dir = r->state_dir ? r->state_dir : SHK_STATE_DIR;
@@ -800,16 +822,25 @@ static void control_serve(struct run *r, int fd, const char *req)
 		unsigned long id = all ? 0 : strtoul(req + 19, NULL, 10);
 		char msg[1400];
 
+		bool *released;
+
 		shk_qstate_load(dir, &q, &nq);
-		for (size_t i = 0; i < nq; i++) {
+		released = calloc(nq ? nq : 1, sizeof(*released));
+		for (size_t i = 0; released && i < nq; i++) {
 			if (!all && q[i].id != id)
 				continue;
 			found = true;
-			if (shk_qstate_release(dir, &q[i], &iso, msg, sizeof(msg)))
+			if (shk_qstate_release(dir, &q[i], &iso, msg, sizeof(msg))) {
 				dprintf(fd, "error: quarantine %u: %s\n", q[i].id, msg);
-			else
-				dprintf(fd, "%s%s\n", msg, k8s_unlabel(r, &q[i]));
+				continue;
+			}
+			released[i] = true;
+			dprintf(fd, "%s%s%s\n", msg, k8s_unlabel(r, &q[i]),
+				k8s_netpol_drop(r, q, nq, released, i));
 		}
+		if (!released)
+			dprintf(fd, "error: out of memory\n");
+		free(released);
 		if (!found && !all)
 			dprintf(fd, "error: no quarantine %s (see shrike quarantine list)\n", req + 19);
 		shk_isolator_free(iso);

@@ -24,7 +24,7 @@
 #define LABEL_VALUE_MAX 63
 #define SUMMARY_MAX 1024
 
-enum req_kind { REQ_LABELS, REQ_PATCH, REQ_NETPOL };
+enum req_kind { REQ_LABELS, REQ_PATCH, REQ_NETPOL, REQ_NETPOL_DEL };
 
 /* A caller waiting for a PATCH or a POST. Shared by the caller and the worker; the
  * last one to let go frees it (a caller that timed out leaves first). */
@@ -501,6 +501,24 @@ static int create_netpol(struct shk_k8s *k, const struct req *r, char *msg, size
 	return status_errno(st);
 }
 
+/* DELETE the policy; one already gone (404) is what we want. */
+static int delete_netpol(struct shk_k8s *k, const struct req *r, char *msg, size_t msgsz)
+{
+	char path[512];
+	int st;
+
+	snprintf(path, sizeof(path), "/apis/networking.k8s.io/v1/namespaces/%s/networkpolicies/%s",
+		 r->ns, SHK_K8S_NETPOL_NAME);
+	st = write_call(k, "DELETE", path, NULL, NULL, msg, msgsz);
+	if (st == 404) {
+		snprintf(msg, msgsz, "already gone");
+		st = 200;
+	} else if (st >= 200 && st < 300) {
+		snprintf(msg, msgsz, "deleted");
+	}
+	return status_errno(st);
+}
+
 static void finish(struct shk_k8s *k, struct waiter *w, int err, const char *msg)
 {
 	if (!w)
@@ -540,9 +558,10 @@ static void *worker(void *arg)
 			fetch_labels(k, &r);
 		} else {
 			char msg[SHK_K8S_ERR] = "";
-			bool np = r.kind == REQ_NETPOL;
-			int err = np ? create_netpol(k, &r, msg, sizeof(msg))
-				     : patch_pod(k, &r, msg, sizeof(msg));
+			bool np = r.kind == REQ_NETPOL || r.kind == REQ_NETPOL_DEL;
+			int err = r.kind == REQ_NETPOL	   ? create_netpol(k, &r, msg, sizeof(msg))
+				  : r.kind == REQ_NETPOL_DEL ? delete_netpol(k, &r, msg, sizeof(msg))
+							     : patch_pod(k, &r, msg, sizeof(msg));
 			char what[400];
 
 			pthread_mutex_lock(&k->mu);
@@ -555,7 +574,10 @@ static void *worker(void *arg)
 			}
 			pthread_mutex_unlock(&k->mu);
 			if (err) {
-				snprintf(what, sizeof(what), np ? "POST networkpolicy %s/%s" : "PATCH pod %s/%s",
+				snprintf(what, sizeof(what), "%s %s/%s",
+					 r.kind == REQ_NETPOL	    ? "POST networkpolicy"
+					 : r.kind == REQ_NETPOL_DEL ? "DELETE networkpolicy"
+								    : "PATCH pod",
 					 r.ns, r.name);
 				count_error(k, what, msg);
 			}
@@ -772,6 +794,20 @@ int shk_k8s_ensure_netpol(struct shk_k8s *k, const char *ns, char *err, size_t e
 		return -ENOMEM;
 	}
 	return run_write(k, REQ_NETPOL, ns, SHK_K8S_NETPOL_NAME, body, true, err, errsz);
+}
+
+int shk_k8s_drop_netpol(struct shk_k8s *k, const char *ns, char *err, size_t errsz)
+{
+	if (!shk_k8s_name_valid(ns, SHK_POD_NS_MAX)) {
+		snprintf(err, errsz, "no valid pod namespace/name");
+		return -EINVAL;
+	}
+	/* forgotten first: a quarantine after this creates it again */
+	pthread_mutex_lock(&k->mu);
+	for (struct netpol_seen *e; (e = netpol_find_locked(k, ns, now_ns()));)
+		e->at_ns = 0;
+	pthread_mutex_unlock(&k->mu);
+	return run_write(k, REQ_NETPOL_DEL, ns, SHK_K8S_NETPOL_NAME, NULL, false, err, errsz);
 }
 
 /* ---- lifecycle ----------------------------------------------------------------- */

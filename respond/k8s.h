@@ -133,6 +133,10 @@ int shk_k8s_unlabel_pod(struct shk_k8s *k, const char *ns, const char *name, boo
  * saying what happened. Thread-safe.
  */
 int shk_k8s_ensure_netpol(struct shk_k8s *k, const char *ns, char *err, size_t errsz);
+/* Queue the DELETE of that policy (the last quarantined pod of ns was
+ * released): not waited for, 404 is success, and ns is forgotten so that
+ * a later quarantine creates it again. 0 once queued. Thread-safe. */
+int shk_k8s_drop_netpol(struct shk_k8s *k, const char *ns, char *err, size_t errsz);
 
 void shk_k8s_stats(struct shk_k8s *k, struct shk_k8s_stats *ret);
 

@@ -150,14 +150,16 @@ static void test_rbac(void **state)
 	for (int i = 0; i < 4; i++)
 		assert_string_equal(str(item(d, verbs, i)), want[i]);
 	assert_null(item(d, verbs, 4));
-	/* the quarantine NetworkPolicy (respond/k8s.c): made, never deleted */
+	/* the quarantine NetworkPolicy (respond/k8s.c): made, and deleted
+	 * with its namespace's last quarantine */
 	rule = item(d, get(d, yaml_document_get_root_node(d), "rules"), 1);
 	assert_string_equal(str(item(d, get(d, rule, "apiGroups"), 0)), "networking.k8s.io");
 	assert_string_equal(str(item(d, get(d, rule, "resources"), 0)), "networkpolicies");
 	verbs = get(d, rule, "verbs");
 	assert_string_equal(str(item(d, verbs, 0)), "get");
 	assert_string_equal(str(item(d, verbs, 1)), "create");
-	assert_null(item(d, verbs, 2));
+	assert_string_equal(str(item(d, verbs, 2)), "delete");
+	assert_null(item(d, verbs, 3));
 	assert_null(item(d, get(d, yaml_document_get_root_node(d), "rules"), 2));
 	find("ServiceAccount", "shrike");
 	d = find("ClusterRoleBinding", "shrike");
