@@ -144,6 +144,20 @@ lsm_cases() { # case prefix; denied outcome (EPERM, or ok in dry-run)
 	expect $p-mount-neighbour ok vmtry mount /tmp/vmt/mnt-$p-b
 	expect $p-symlink-denied $d vmtry exec /tmp/vmt/bin/vmpriv vmpriv symlink /x /tmp/vmt/l-$p-a
 	expect $p-symlink-neighbour ok vmtry symlink /x /tmp/vmt/l-$p-b
+	# path_link, ptrace_access_check, bpf, kernel_read_file (a module
+	# that is not one: allowed, the loader says ENOEXEC)
+	expect $p-link-denied $d vmtry exec /tmp/vmt/bin/vmpriv vmpriv link /tmp/vmt/data/sibling /tmp/vmt/h-$p-a
+	expect $p-link-neighbour ok vmtry link /tmp/vmt/data/sibling /tmp/vmt/h-$p-b
+	expect $p-ptrace-denied $d vmtry exec /tmp/vmt/bin/vmpriv vmpriv ptrace
+	expect $p-ptrace-neighbour ok vmtry ptrace
+	expect $p-bpf-denied $d vmtry exec /tmp/vmt/bin/vmpriv vmpriv bpf
+	expect $p-bpf-neighbour ok vmtry bpf
+	[ $d = EPERM ] && dm=EPERM || dm=ENOEXEC
+	expect $p-module-denied $dm vmtry exec /tmp/vmt/bin/vmpriv vmpriv module /tmp/vmt/data/sibling
+	expect $p-module-neighbour ENOEXEC vmtry module /tmp/vmt/data/sibling
+	# fileless: the image never runs, so its marker never appears
+	expect $p-execmemfd-denied $d vmtry execmemfd /tmp/vmt/bin/good fileless mark /tmp/vmt/m/$p-memfd
+	[ $d = EPERM ] && absent $p-execmemfd-no-instruction /tmp/vmt/m/$p-memfd
 }
 
 out=/tmp/lsm.json err=/tmp/lsm.err
@@ -159,8 +173,37 @@ else
 	alert lsm-alert-open 'vm deny open' done $out
 	alert lsm-alert-connect 'vm deny connect' done $out
 	alert lsm-alert-privileged 'vm deny privileged' done $out
+	alert lsm-alert-fileless 'vm deny fileless' done $out
 	check lsm-verdicts-counted 'kp_verdicts=[1-9]' $err
 	check lsm-no-missed 'kp_missed=0$' $err
+fi
+
+# a reload under lsm adds and removes a deny rule without a restart; the
+# rules kept stay in force
+cp /etc/shrike-vm/deny.yaml /tmp/vmt/reload.yaml
+out=/tmp/rl.json err=/tmp/rl.err
+if ! start /bin/shrike run --enforcer lsm --json --policy /tmp/vmt/reload.yaml; then
+	fail reload-start "$(cat $err)"
+else
+	expect reload-before ok vmtry exec /tmp/vmt/bin/good good mark /tmp/vmt/m/rl-1
+	cat >>/tmp/vmt/reload.yaml <<'EOF'
+- rule: vm deny good too
+  desc: added by a reload
+  condition: evt.type in (execve, execveat) and proc.exepath = /tmp/vmt/bin/good
+  output: "vm: reloaded rule (exe=%proc.exepath)"
+  priority: CRITICAL
+  actions: [deny]
+  mode: enforce
+EOF
+	if /bin/shrike reload | grep -q '^reloaded'; then pass reload-added-cmd; else fail reload-added-cmd; fi
+	expect reload-added EPERM vmtry exec /tmp/vmt/bin/good good mark /tmp/vmt/m/rl-2
+	expect reload-kept EPERM vmtry exec /tmp/vmt/bin/evil evil mark /tmp/vmt/m/rl-3
+	cp /etc/shrike-vm/deny.yaml /tmp/vmt/reload.yaml
+	if /bin/shrike reload | grep -q '^reloaded'; then pass reload-removed-cmd; else fail reload-removed-cmd; fi
+	expect reload-removed ok vmtry exec /tmp/vmt/bin/good good mark /tmp/vmt/m/rl-4
+	expect reload-still-kept EPERM vmtry exec /tmp/vmt/bin/evil evil mark /tmp/vmt/m/rl-5
+	stop
+	alert reload-alert 'vm deny good too' done $out
 fi
 
 out=/tmp/dry.json err=/tmp/dry.err
@@ -175,6 +218,7 @@ else
 	alert dry-alert-open 'vm deny open' would $out
 	alert dry-alert-connect 'vm deny connect' would $out
 	alert dry-alert-privileged 'vm deny privileged' would $out
+	alert dry-alert-fileless 'vm deny fileless' would $out
 fi
 echo SHRIKE-VM-DONE
 poweroff -f

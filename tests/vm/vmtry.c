@@ -12,6 +12,13 @@
  *   vmtry setuid UID             setuid(UID)
  *   vmtry mount DIR              mount a tmpfs on DIR
  *   vmtry symlink TARGET PATH    symlink(TARGET, PATH)
+ *   vmtry link TARGET PATH       link(TARGET, PATH)
+ *   vmtry ptrace                 PTRACE_ATTACH to a child of its own
+ *   vmtry bpf                    create a small BPF array map
+ *   vmtry module FILE            finit_module(FILE): never a real module
+ *                                here, so "allowed" is the loader's ENOEXEC
+ *   vmtry execmemfd PATH ARGV0 [ARG...]  PATH copied into a memfd, then
+ *                                execveat(memfd, "", AT_EMPTY_PATH)
  *
  * Built static by tests/vm/run.sh: the initramfs has no C library of its
  * own beyond shrike's.
@@ -24,10 +31,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
+#include <linux/bpf.h>
 
 static int outcome(int err)
 {
@@ -43,6 +55,9 @@ static int outcome(int err)
 		break;
 	case ENOENT:
 		puts("ENOENT");
+		break;
+	case ENOEXEC:
+		puts("ENOEXEC");
 		break;
 	default:
 		printf("errno %d\n", err);
@@ -123,6 +138,57 @@ int main(int argc, char **argv)
 		return outcome(mount("none", argv[2], "tmpfs", 0, NULL) ? errno : 0);
 	if (!strcmp(op, "symlink") && argc == 4)
 		return outcome(symlink(argv[2], argv[3]) ? errno : 0);
-	fprintf(stderr, "usage: vmtry mark|exec|execfd|open|openat|connect|setuid|mount|symlink ...\n");
+	if (!strcmp(op, "link") && argc == 4)
+		return outcome(link(argv[2], argv[3]) ? errno : 0);
+	if (!strcmp(op, "ptrace") && argc == 2) {
+		pid_t c = fork();
+		int err = 0;
+
+		if (c == 0) {
+			pause();
+			_exit(0);
+		}
+		if (ptrace(PTRACE_ATTACH, c, NULL, NULL))
+			err = errno;
+		kill(c, SIGKILL);
+		waitpid(c, NULL, 0);
+		return outcome(err);
+	}
+	if (!strcmp(op, "bpf") && argc == 2) {
+		union bpf_attr a;
+		int fd;
+
+		memset(&a, 0, sizeof(a));
+		a.map_type = BPF_MAP_TYPE_ARRAY;
+		a.key_size = 4;
+		a.value_size = 4;
+		a.max_entries = 1;
+		fd = (int)syscall(SYS_bpf, BPF_MAP_CREATE, &a, sizeof(a));
+		if (fd >= 0)
+			close(fd);
+		return outcome(fd < 0 ? errno : 0);
+	}
+	if (!strcmp(op, "module") && argc == 3) {
+		int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+
+		if (fd < 0)
+			return outcome(errno);
+		return outcome(syscall(SYS_finit_module, fd, "", 0) ? errno : 0);
+	}
+	if (!strcmp(op, "execmemfd") && argc >= 4) {
+		char *envp[] = { NULL }, buf[65536];
+		int src = open(argv[2], O_RDONLY), fd = (int)syscall(SYS_memfd_create, "vmt", 0);
+		ssize_t n;
+
+		if (src < 0 || fd < 0)
+			return outcome(errno);
+		while ((n = read(src, buf, sizeof(buf))) > 0)
+			if (write(fd, buf, (size_t)n) != n)
+				return outcome(EIO);
+		syscall(SYS_execveat, fd, "", argv + 3, envp, AT_EMPTY_PATH);
+		return outcome(errno);
+	}
+	fprintf(stderr, "usage: vmtry mark|exec|execfd|execmemfd|open|openat|connect|setuid|mount|"
+			"symlink|link|ptrace|bpf|module ...\n");
 	return 2;
 }
