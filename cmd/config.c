@@ -481,7 +481,8 @@ static bool label_key_valid(const char *s)
 static int k_k8s(struct shk_conf *c, const struct shk_ynode *v)
 {
 	static const char known[] = "enabled, kubeconfig, api_server, label_key, timeout_ms, "
-				    "label_ttl_s";
+				    "label_ttl_s, evict_after_s, evict";
+	static const char *const evict[] = { "evict", "delete" };
 	int bad = 0;
 
 	if (v->kind != SHK_Y_MAP)
@@ -496,6 +497,15 @@ static int k_k8s(struct shk_conf *c, const struct shk_ynode *v)
 			bad |= get_u32(c, val, "k8s.timeout_ms", 100, 60000, &c->k8s.timeout_ms);
 		} else if (!strcmp(key, "label_ttl_s")) {
 			bad |= get_u32(c, val, "k8s.label_ttl_s", 1, 86400, &c->k8s.label_ttl_s);
+		} else if (!strcmp(key, "evict_after_s")) {
+			bad |= get_u32(c, val, "k8s.evict_after_s", 0, 604800, &c->k8s_evict_after_s);
+		} else if (!strcmp(key, "evict")) {
+			int e = get_enum(c, val, "k8s.evict", evict, 2);
+
+			if (e < 0)
+				bad = -EINVAL;
+			else
+				c->k8s_evict_delete = e == 1;
 		} else if (!strcmp(key, "kubeconfig")) {
 			if (!(s = scalar(c, val, "k8s.kubeconfig")))
 				bad = -EINVAL;

@@ -27,6 +27,8 @@
  *     label_key: shrike.io/quarantine  # set to "true" on quarantined pods
  *     timeout_ms: 5000                 # per API request, [100, 60000]
  *     label_ttl_s: 300                 # pod labels cached, [1, 86400]
+ *     evict_after_s: 0                 # remove a quarantined pod after this (0: never)
+ *     evict: evict                     # evict (honours PDBs) | delete
  *   outputs:
  *     - {type: stdout, json: true}
  *     - {type: file, path: /var/log/shrike/alerts.jsonl, keep_alive: true}
@@ -93,6 +95,10 @@ struct shk_conf {
 	const char *metrics_addr; /* host:port */
 	bool k8s_enabled;
 	struct shk_k8s_opts k8s; /* strings point into the config */
+	/* remove a quarantined pod this long after its quarantine, if it is
+	 * still in force (0: never); by Eviction, or by DELETE */
+	uint32_t k8s_evict_after_s;
+	bool k8s_evict_delete;
 	struct shk_sink_opts outputs[SHK_CONFIG_MAX_LIST];
 	uint32_t noutputs;
 	struct shk_diags *diags; /* errors and warnings, located (the loader's) */

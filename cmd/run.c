@@ -107,6 +107,14 @@ struct run {
 	} watches[2 * MAX_POLICIES + 4];
 	int nwatches;
 	bool changed; /* a watched file changed: reload at the next second */
+	/* quarantined pods removed after k8s.evict_after_s (evict_due) */
+	pthread_mutex_t ev_mu; /* the API client's thread reports outcomes */
+	struct evict_track {
+		unsigned id;   /* the quarantine record */
+		time_t next;   /* not before (a failure waits a minute) */
+		bool inflight, done;
+	} ev[64];
+	int nev;
 	/* kernel enforcement; the verdict the current event carries */
 	struct enforce en;
 	uint8_t *kskip; /* by rule id: decided in the kernel (ctx.skip_rule) */
@@ -908,6 +916,175 @@ static struct drops_counts drop_counts(const struct shk_sensor_stats *st)
 				      .oversize = st->kernel.oversize };
 }
 
+/* ------------------------------------------------------------ pod removal */
+
+#define EVICT_RULE "shrike: quarantined pod removed"
+#define EVICT_RETRY_S 60
+
+struct evict_ctx {
+	struct run *r;
+	unsigned id;
+	bool delete;
+	char ns[64], name[254], rule[256];
+	uint64_t t0_ns;
+};
+
+static struct evict_track *evict_find(struct run *r, unsigned id)
+{
+	for (int i = 0; i < r->nev; i++)
+		if (r->ev[i].id == id)
+			return &r->ev[i];
+	return NULL;
+}
+
+/* The API client's thread: the outcome goes out as an alert of its own,
+ * after the quarantine's, with the removal in its response. */
+static void evict_done(void *ctx, int err, const char *msg)
+{
+	struct evict_ctx *e = ctx;
+	struct run *r = e->r;
+	struct evict_track *t;
+	char text[800], ts[64], target[330], from[200];
+	uint64_t now = clock_ns(CLOCK_REALTIME);
+	time_t sec = (time_t)(now / 1000000000ull);
+	struct tm tm;
+	struct jw w;
+
+	if (err == -ECANCELED) {
+		/* shrike is stopping, its outputs may be gone: the state
+		 * still holds the quarantine, the next start removes it */
+		cli_warn("removal of pod %s/%s not done: shrike stopped first", e->ns, e->name);
+		free(e);
+		return;
+	}
+	pthread_mutex_lock(&r->ev_mu);
+	if ((t = evict_find(r, e->id))) {
+		t->inflight = false;
+		t->done = !err;
+		t->next = time(NULL) + EVICT_RETRY_S;
+	}
+	pthread_mutex_unlock(&r->ev_mu);
+	snprintf(text, sizeof(text), "quarantined pod %s/%s %s after %us: %s (quarantine %u, rule %s)",
+		 e->ns, e->name, e->delete ? "deleted" : "evicted", r->cfg->k8s_evict_after_s,
+		 err ? "failed" : "done", e->id, e->rule);
+	snprintf(target, sizeof(target), "pod %s/%s", e->ns, e->name);
+	snprintf(from, sizeof(from), "quarantine %u", e->id);
+	gmtime_r(&sec, &tm);
+	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (unsigned long long)(now % 1000000000ull));
+	jw_init(&w);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "hostname", r->hostname);
+	jw_kstr(&w, "output", text);
+	jw_key(&w, "output_fields");
+	jw_obj_begin(&w);
+	jw_kstr(&w, "k8s.ns.name", e->ns);
+	jw_kstr(&w, "k8s.pod.name", e->name);
+	jw_kstr(&w, "shrike.quarantine.rule", e->rule);
+	jw_obj_end(&w);
+	jw_kstr(&w, "priority", shk_priority_alert_name(err ? SHK_PRIO_ERROR : SHK_PRIO_NOTICE));
+	jw_kstr(&w, "rule", EVICT_RULE);
+	jw_kstr(&w, "source", "internal");
+	jw_key(&w, "tags");
+	jw_arr_begin(&w);
+	jw_str(&w, "shrike_internal");
+	jw_arr_end(&w);
+	jw_kstr(&w, "time", ts);
+	jw_key(&w, "response");
+	jw_arr_begin(&w);
+	jw_obj_begin(&w);
+	jw_kstr(&w, "action", e->delete ? "delete" : "evict");
+	jw_kstr(&w, "scope", "pod");
+	jw_kstr(&w, "target", target);
+	jw_kstr(&w, "mode", "enforce");
+	jw_kstr(&w, "outcome", err ? "failed" : "done");
+	if (err)
+		jw_kstr(&w, "error", msg);
+	else
+		jw_key(&w, "error"), jw_null(&w);
+	jw_kuint(&w, "latency_us", (clock_ns(CLOCK_MONOTONIC) - e->t0_ns) / 1000);
+	jw_kstr(&w, "from", from);
+	jw_obj_end(&w);
+	jw_arr_end(&w);
+	jw_obj_end(&w);
+	deliver(r, err ? SHK_PRIO_ERROR : SHK_PRIO_NOTICE, EVICT_RULE, text, text, jw_cstr(&w),
+		err ? "evict=failed" : "evict=done");
+	jw_free(&w);
+	free(e);
+}
+
+/*
+ * Pods quarantined through the API for k8s.evict_after_s and still in
+ * force (a release removes the record, and with it the removal) are
+ * evicted or deleted. Read from the durable state, so a restart neither
+ * forgets one nor starts its clock again. Once a second, on the loop.
+ */
+static void evict_due(struct run *r)
+{
+	const char *dir = r->state_dir ? r->state_dir : SHK_STATE_DIR;
+	struct shk_qrec *q = NULL;
+	size_t nq = 0;
+	time_t now = time(NULL);
+
+	if (!r->k8s || !r->cfg->k8s_evict_after_s || shk_qstate_load(dir, &q, &nq))
+		return;
+	pthread_mutex_lock(&r->ev_mu);
+	/* records gone (released) are forgotten, unless a call is out */
+	for (int i = 0; i < r->nev;) {
+		bool live = r->ev[i].inflight;
+
+		for (size_t j = 0; !live && j < nq; j++)
+			live = q[j].id == r->ev[i].id;
+		if (live)
+			i++;
+		else
+			r->ev[i] = r->ev[--r->nev];
+	}
+	for (size_t j = 0; j < nq; j++) {
+		const char *slash = strchr(q[j].pod, '/');
+		struct evict_track *t = evict_find(r, q[j].id);
+		struct evict_ctx *e;
+		char err[SHK_K8S_ERR];
+
+		if (!slash || now - (time_t)q[j].time < (time_t)r->cfg->k8s_evict_after_s)
+			continue;
+		if (!t && r->nev < (int)(sizeof(r->ev) / sizeof(r->ev[0]))) {
+			t = &r->ev[r->nev++];
+			*t = (struct evict_track){ .id = q[j].id };
+		}
+		if (!t || t->done || t->inflight || t->next > now)
+			continue;
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			break;
+		e->r = r;
+		e->id = q[j].id;
+		e->delete = r->cfg->k8s_evict_delete;
+		e->t0_ns = clock_ns(CLOCK_MONOTONIC);
+		snprintf(e->ns, sizeof(e->ns), "%.*s", (int)(slash - q[j].pod), q[j].pod);
+		snprintf(e->name, sizeof(e->name), "%s", slash + 1);
+		snprintf(e->rule, sizeof(e->rule), "%s", q[j].rule);
+		t->inflight = true;
+		pthread_mutex_unlock(&r->ev_mu); /* a refusal calls nothing back */
+		if (shk_k8s_remove_pod(r->k8s, e->ns, e->name, e->delete, evict_done, e, err,
+				       sizeof(err))) {
+			cli_warn("cannot queue the removal of pod %s/%s: %s (again in %ds)", e->ns,
+				 e->name, err, EVICT_RETRY_S);
+			free(e);
+			pthread_mutex_lock(&r->ev_mu);
+			if ((t = evict_find(r, q[j].id))) {
+				t->inflight = false;
+				t->next = now + EVICT_RETRY_S;
+			}
+			continue;
+		}
+		pthread_mutex_lock(&r->ev_mu);
+	}
+	pthread_mutex_unlock(&r->ev_mu);
+	free(q);
+}
+
 /* ------------------------------------------------------------ watching */
 
 static void watch_clear(struct run *r)
@@ -1032,6 +1209,7 @@ static int on_second(void *ctx)
 				watch_sync(r); /* the policy list may have changed */
 		}
 	}
+	evict_due(r);
 	/* outputs a reload replaced: reaped once drained */
 	for (int i = 0; i < r->nretired; i++)
 		if (!r->retired_done[i] && shk_sinks_stopped(r->retired[i]))
@@ -1383,6 +1561,7 @@ int cmd_run(int argc, char **argv)
 	r->min_priority = SHK_PRIO_DEBUG;
 	r->control_fd = -1;
 	r->ino_fd = -1;
+	pthread_mutex_init(&r->ev_mu, NULL);
 	r->started = time(NULL);
 	r->control_path = SHK_CONTROL_PATH;
 	pthread_mutex_init(&r->out_mu, NULL);

@@ -24,7 +24,7 @@
 #define LABEL_VALUE_MAX 63
 #define SUMMARY_MAX 1024
 
-enum req_kind { REQ_LABELS, REQ_PATCH, REQ_NETPOL, REQ_NETPOL_DEL };
+enum req_kind { REQ_LABELS, REQ_PATCH, REQ_NETPOL, REQ_NETPOL_DEL, REQ_EVICT, REQ_DELPOD };
 
 /* A caller waiting for a PATCH or a POST. Shared by the caller and the worker; the
  * last one to let go frees it (a caller that timed out leaves first). */
@@ -42,6 +42,8 @@ struct req {
 	char name[SHK_POD_NAME_MAX + 1]; /* the pod, or the NetworkPolicy */
 	char *body; /* PATCH, POST: owned */
 	struct waiter *w;
+	shk_k8s_done_fn done; /* REQ_EVICT, REQ_DELPOD: told the outcome */
+	void *done_ctx;
 };
 
 /* A namespace known to hold the quarantine NetworkPolicy. */
@@ -519,6 +521,30 @@ static int delete_netpol(struct shk_k8s *k, const struct req *r, char *msg, size
 	return status_errno(st);
 }
 
+/* Evict (policy/v1 Eviction: PodDisruptionBudgets are honoured, a 429
+ * is retried) or delete the pod; one already gone (404) is done. */
+static int remove_pod(struct shk_k8s *k, const struct req *r, char *msg, size_t msgsz)
+{
+	char path[512];
+	int st;
+
+	if (r->kind == REQ_EVICT) {
+		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s/eviction", r->ns,
+			 r->name);
+		st = write_call(k, "POST", path, r->body, "application/json", msg, msgsz);
+	} else {
+		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", r->ns, r->name);
+		st = write_call(k, "DELETE", path, NULL, NULL, msg, msgsz);
+	}
+	if (st == 404) {
+		snprintf(msg, msgsz, "already gone");
+		st = 200;
+	} else if (st >= 200 && st < 300) {
+		snprintf(msg, msgsz, r->kind == REQ_EVICT ? "evicted" : "deleted");
+	}
+	return status_errno(st);
+}
+
 static void finish(struct shk_k8s *k, struct waiter *w, int err, const char *msg)
 {
 	if (!w)
@@ -559,8 +585,10 @@ static void *worker(void *arg)
 		} else {
 			char msg[SHK_K8S_ERR] = "";
 			bool np = r.kind == REQ_NETPOL || r.kind == REQ_NETPOL_DEL;
+			bool rm = r.kind == REQ_EVICT || r.kind == REQ_DELPOD;
 			int err = r.kind == REQ_NETPOL	   ? create_netpol(k, &r, msg, sizeof(msg))
 				  : r.kind == REQ_NETPOL_DEL ? delete_netpol(k, &r, msg, sizeof(msg))
+				  : rm			     ? remove_pod(k, &r, msg, sizeof(msg))
 							     : patch_pod(k, &r, msg, sizeof(msg));
 			char what[400];
 
@@ -577,9 +605,19 @@ static void *worker(void *arg)
 				snprintf(what, sizeof(what), "%s %s/%s",
 					 r.kind == REQ_NETPOL	    ? "POST networkpolicy"
 					 : r.kind == REQ_NETPOL_DEL ? "DELETE networkpolicy"
+					 : r.kind == REQ_EVICT	    ? "POST eviction of pod"
+					 : r.kind == REQ_DELPOD	    ? "DELETE pod"
 								    : "PATCH pod",
 					 r.ns, r.name);
 				count_error(k, what, msg);
+			}
+			if (rm) {
+				pthread_mutex_lock(&k->mu);
+				k->st.removals++;
+				k->st.removal_failures += !!err;
+				pthread_mutex_unlock(&k->mu);
+				if (r.done)
+					r.done(r.done_ctx, err, msg);
 			}
 			finish(k, r.w, err, msg);
 			free(r.body);
@@ -810,6 +848,48 @@ int shk_k8s_drop_netpol(struct shk_k8s *k, const char *ns, char *err, size_t err
 	return run_write(k, REQ_NETPOL_DEL, ns, SHK_K8S_NETPOL_NAME, NULL, false, err, errsz);
 }
 
+int shk_k8s_remove_pod(struct shk_k8s *k, const char *ns, const char *name, bool delete,
+		       shk_k8s_done_fn done, void *done_ctx, char *err, size_t errsz)
+{
+	struct req r = { .kind = delete ? REQ_DELPOD : REQ_EVICT, .done = done,
+			 .done_ctx = done_ctx };
+	cJSON *root, *md;
+	int ret;
+
+	if (!shk_k8s_name_valid(ns, SHK_POD_NS_MAX) || !shk_k8s_name_valid(name, SHK_POD_NAME_MAX)) {
+		snprintf(err, errsz, "no valid pod namespace/name");
+		return -EINVAL;
+	}
+	if (!delete) {
+		root = cJSON_CreateObject();
+		md = root ? cJSON_AddObjectToObject(root, "metadata") : NULL;
+		if (md) {
+			cJSON_AddStringToObject(root, "apiVersion", "policy/v1");
+			cJSON_AddStringToObject(root, "kind", "Eviction");
+			cJSON_AddStringToObject(md, "name", name);
+			cJSON_AddStringToObject(md, "namespace", ns);
+			r.body = cJSON_PrintUnformatted(root);
+		}
+		cJSON_Delete(root);
+		if (!r.body) {
+			snprintf(err, errsz, "out of memory");
+			return -ENOMEM;
+		}
+	}
+	snprintf(r.ns, sizeof(r.ns), "%s", ns);
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	pthread_mutex_lock(&k->mu);
+	ret = push_locked(k, &r, true);
+	pthread_mutex_unlock(&k->mu);
+	if (ret) {
+		free(r.body);
+		snprintf(err, errsz, "API client queue full");
+		return -EAGAIN;
+	}
+	snprintf(err, errsz, "queued");
+	return 0;
+}
+
 /* ---- lifecycle ----------------------------------------------------------------- */
 
 struct shk_k8s *shk_k8s_new(const struct shk_k8s_opts *o, char *err, size_t errsz)
@@ -923,6 +1003,8 @@ void shk_k8s_free(struct shk_k8s *k)
 		if (r->kind != REQ_LABELS) {
 			free(r->body);
 			finish(k, r->w, -ECANCELED, "agent stopping");
+			if (r->done)
+				r->done(r->done_ctx, -ECANCELED, "agent stopping");
 		}
 		k->head = (k->head + 1) % k->cap;
 		k->count--;

@@ -85,10 +85,15 @@ struct shk_k8s_stats {
 	uint64_t queue_full;	/* requests refused: the queue was full */
 	uint64_t label_fetches, patches, patch_failures;
 	uint64_t netpols, netpol_failures; /* NetworkPolicy POSTs made, of those failed */
+	uint64_t removals, removal_failures; /* pod evictions or deletions, of those failed */
 	uint64_t bad_answers;	/* answers that were not a pod object */
 };
 
 struct shk_k8s;
+
+/* The outcome of an asynchronous request: 0 or a negative errno, and what
+ * the API said. Called on the client's worker thread. */
+typedef void (*shk_k8s_done_fn)(void *ctx, int err, const char *msg);
 
 /* Load the credentials and start the worker. NULL with errno set and err
  * saying what is wrong (a bad kubeconfig, no service account, ...). */
@@ -137,6 +142,13 @@ int shk_k8s_ensure_netpol(struct shk_k8s *k, const char *ns, char *err, size_t e
  * released): not waited for, 404 is success, and ns is forgotten so that
  * a later quarantine creates it again. 0 once queued. Thread-safe. */
 int shk_k8s_drop_netpol(struct shk_k8s *k, const char *ns, char *err, size_t errsz);
+/* Queue the removal of a quarantined pod: an Eviction (policy/v1, which
+ * honours PodDisruptionBudgets) or, with delete, a DELETE. Retried with
+ * backoff like every write; a pod already gone (404) is success. done is
+ * called with the outcome, on the worker thread (also when the client
+ * stops first: -ECANCELED). 0 once queued. Thread-safe. */
+int shk_k8s_remove_pod(struct shk_k8s *k, const char *ns, const char *name, bool delete,
+		       shk_k8s_done_fn done, void *done_ctx, char *err, size_t errsz);
 
 void shk_k8s_stats(struct shk_k8s *k, struct shk_k8s_stats *ret);
 

@@ -378,6 +378,8 @@ static void test_pod_quarantine_through_api(void **state)
 		const cJSON *l;
 
 		assert_true(fakeapi_get(&api, i, &r));
+		if (!strcmp(r.method, "POST") && strstr(r.path, "/eviction"))
+			continue; /* the removal, checked below */
 		if (!strcmp(r.method, "POST")) {
 			netpols++;
 			assert_string_equal(r.path, "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies");
@@ -403,6 +405,37 @@ static void test_pod_quarantine_through_api(void **state)
 	}
 	assert_int_equal(patches, 1);
 	assert_int_equal(netpols, 1);
+
+	/* k8s.evict_after_s later, the pod still quarantined is evicted:
+	 * policy/v1 Eviction, and an alert of its own says so */
+	assert_true(wait_alerts(run.out_path, "\"rule\":\"shrike: quarantined pod removed\"", 6000));
+	{
+		int evictions = 0;
+
+		for (int i = npatch_before; i < fakeapi_count(&api); i++) {
+			assert_true(fakeapi_get(&api, i, &r));
+			if (strcmp(r.method, "POST") || !strstr(r.path, "/eviction"))
+				continue;
+			evictions++;
+			assert_string_equal(r.path, PATHA "/eviction");
+			assert_string_equal(r.ctype, "application/json");
+			assert_string_equal(r.auth, "Bearer sys-token");
+			body = cJSON_Parse(r.body);
+			assert_non_null(body);
+			assert_string_equal(
+				cJSON_GetObjectItemCaseSensitive(body, "kind")->valuestring, "Eviction");
+			assert_string_equal(
+				cJSON_GetObjectItemCaseSensitive(body, "apiVersion")->valuestring,
+				"policy/v1");
+			assert_string_equal(
+				cJSON_GetObjectItemCaseSensitive(
+					cJSON_GetObjectItemCaseSensitive(body, "metadata"), "name")
+					->valuestring,
+				PODA);
+			cJSON_Delete(body);
+		}
+		assert_int_equal(evictions, 1);
+	}
 
 	/* release through the daemon: thawed, un-isolated, label removed */
 	npatch_before = fakeapi_count(&api);
@@ -445,6 +478,13 @@ static void test_pod_quarantine_through_api(void **state)
 	assert_non_null(resp);
 	assert_string_equal(shrike_json_str(resp, "outcome"), "done");
 	assert_non_null(strstr(shrike_json_str(resp, "target"), "pod shop/" PODA));
+	a = shrike_run_find(&run, "shrike: quarantined pod removed", "k8s.pod.name", PODA);
+	assert_non_null(a);
+	resp = shrike_response0(a);
+	assert_non_null(resp);
+	assert_string_equal(shrike_json_str(resp, "action"), "evict");
+	assert_string_equal(shrike_json_str(resp, "outcome"), "done");
+	assert_string_equal(shrike_json_str(resp, "target"), "pod shop/" PODA);
 	assert_string_equal(field(a, "k8s.pod.name"), PODA);
 	shrike_run_free(&run);
 }
@@ -469,6 +509,8 @@ static int setup(void **state)
 	fakeapi_route(&api, "PATCH", PATHA, 200, "{\"kind\":\"Pod\"}", 0);
 	fakeapi_route(&api, "POST", "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies", 201,
 		      "{\"kind\":\"NetworkPolicy\"}", 0);
+	fakeapi_route(&api, "POST", PATHA "/eviction", 201,
+		      "{\"kind\":\"Status\",\"status\":\"Success\"}", 0);
 	fakeapi_route(&api, "DELETE",
 		      "/apis/networking.k8s.io/v1/namespaces/shop/networkpolicies/shrike-quarantine",
 		      200, "{\"kind\":\"Status\",\"status\":\"Success\"}", 0);
@@ -501,7 +543,8 @@ static int setup(void **state)
 	snprintf(T.config, sizeof(T.config), "%s/shrike.yaml", T.dir);
 	snprintf(text, sizeof(text),
 		 "metrics: {enabled: false}\n"
-		 "k8s:\n  enabled: true\n  kubeconfig: %s\n  timeout_ms: 2000\n",
+		 "k8s:\n  enabled: true\n  kubeconfig: %s\n  timeout_ms: 2000\n"
+		 "  evict_after_s: 2\n",
 		 T.kubeconfig);
 	write_at(T.config, text);
 	snprintf(T.statedir, sizeof(T.statedir), "%s/state", T.dir);

@@ -220,7 +220,21 @@ static void test_k8s(void **state)
 	assert_false(c->k8s_enabled);
 	assert_int_equal(shk_config_set(c, "k8s.label_key=quarantine"), 0);
 	assert_string_equal(c->k8s.label_key, "quarantine");
+	/* pod removal after a quarantine: off by default, evict or delete */
+	assert_int_equal(c->k8s_evict_after_s, 0);
+	assert_false(c->k8s_evict_delete);
+	assert_int_equal(shk_config_set(c, "k8s.evict_after_s=300"), 0);
+	assert_int_equal(c->k8s_evict_after_s, 300);
+	assert_int_equal(shk_config_set(c, "k8s.evict=delete"), 0);
+	assert_true(c->k8s_evict_delete);
 	assert_int_equal(c->diags->nerrors, 0);
+	assert_int_equal(shk_config_set(c, "k8s.evict=kill"), -EINVAL);
+	assert_non_null(shk_diags_find(c->diags, "k8s.evict: 'kill' is not one of evict, delete"));
+	assert_int_equal(shk_config_set(c, "k8s.evict_after_s=-1"), -EINVAL);
+	assert_non_null(shk_diags_find(c->diags, "k8s.evict_after_s: '-1' is not a number in "
+						 "[0, 604800]"));
+	assert_true(c->k8s_evict_delete); /* unchanged by the bad ones */
+	assert_int_equal(c->k8s_evict_after_s, 300);
 	assert_int_equal(shk_config_set(c, "k8s=true"), -EINVAL);
 	assert_non_null(shk_diags_find(c->diags, "k8s: expected a mapping"));
 	shk_config_free(c);
