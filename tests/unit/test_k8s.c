@@ -6,7 +6,11 @@
  * down or hangs costs counted errors and never a wait, the quarantine
  * PATCH's verb, path, headers and body, the quarantine NetworkPolicy's
  * POST (409 is success, made once per namespace), credentials from
- * kubeconfigs (and the plugins refused) and from a service account.
+ * kubeconfigs (and the plugins refused) and from a service account; and
+ * the same calls over HTTPS (the fake API's TLS mode, a test PKI): the
+ * kubeconfig's CA (data or file), a bearer token or a client certificate,
+ * the service account's ca.crt, and a server the CA did not sign or that
+ * is another host refused before anything is sent.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -21,6 +25,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
@@ -28,6 +33,7 @@
 #include "k8s.h"
 #include "k8s_labels.h"
 #include "testlib.h"
+#include "testpki.h"
 
 #define UID "7c3a9d1e-5b2f-4e8a-9c6d-0f1e2a3b4c5d"
 #define PODPATH "/api/v1/namespaces/shop/pods/web-0"
@@ -37,8 +43,12 @@
 	"\"bad\":7}},\"spec\":{}}"
 
 static struct fakeapi api;
+static bool api_up;
 static char *dir;
 static int warnings;
+/* the HTTPS tests' PKI, and why there is none (testpki_make) */
+static struct testpki pki;
+static int pki_err;
 
 static uint64_t mono_ns(void)
 {
@@ -55,22 +65,33 @@ static void on_warn(void *ctx, const char *msg)
 	warnings++;
 }
 
+/* A kubeconfig in the test's directory: server and more lines of the
+ * cluster (NULL: none), and the lines of the user (4 spaces in). */
+static const char *kubeconfig_with(const char *server, const char *cluster, const char *user)
+{
+	static char path[1024];
+	char text[16384];
+
+	snprintf(path, sizeof(path), "%s/kubeconfig", dir);
+	assert_true((size_t)snprintf(text, sizeof(text),
+				     "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
+				     "contexts:\n- name: other\n  context: {cluster: nowhere, user: "
+				     "nobody}\n"
+				     "- name: test\n  context: {cluster: c1, user: u1, namespace: shop}\n"
+				     "clusters:\n- name: c1\n  cluster:\n    server: %s\n%s"
+				     "users:\n- name: u1\n  user:\n%s",
+				     server, cluster ? cluster : "", user) < sizeof(text));
+	assert_int_equal(test_write_file(path, text), 0);
+	return path;
+}
+
 /* A kubeconfig with server and a token, in the test's directory. */
 static const char *kubeconfig(const char *server, const char *user_extra)
 {
-	static char path[1024];
-	char text[4096];
+	char user[2048];
 
-	snprintf(path, sizeof(path), "%s/kubeconfig", dir);
-	snprintf(text, sizeof(text),
-		 "apiVersion: v1\nkind: Config\ncurrent-context: test\n"
-		 "contexts:\n- name: other\n  context: {cluster: nowhere, user: nobody}\n"
-		 "- name: test\n  context: {cluster: c1, user: u1, namespace: shop}\n"
-		 "clusters:\n- name: c1\n  cluster:\n    server: %s\n"
-		 "users:\n- name: u1\n  user:\n    token: tok-123\n%s",
-		 server, user_extra ? user_extra : "");
-	assert_int_equal(test_write_file(path, text), 0);
-	return path;
+	snprintf(user, sizeof(user), "    token: tok-123\n%s", user_extra ? user_extra : "");
+	return kubeconfig_with(server, NULL, user);
 }
 
 static struct shk_k8s *client(uint32_t timeout_ms)
@@ -122,6 +143,7 @@ static int setup(void **state)
 	dir = test_tmpdir();
 	assert_non_null(dir);
 	assert_int_equal(fakeapi_start(&api), 0);
+	api_up = true;
 	warnings = 0;
 	return 0;
 }
@@ -130,7 +152,13 @@ static int teardown(void **state)
 {
 	char cmd[1200];
 
-	fakeapi_stop(&api);
+	if (api_up)
+		fakeapi_stop(&api);
+	api_up = false;
+	testpki_remove(&pki);
+	/* a test that failed half way must not leave its cluster behind */
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd))
 		fprintf(stderr, "cannot remove %s\n", dir);
@@ -648,6 +676,463 @@ static void test_incluster_token_header(void **state)
 	unsetenv("KUBERNETES_SERVICE_HOST");
 }
 
+/* ---- over HTTPS ------------------------------------------------------------ */
+
+/* The fake API is started by each test: its certificate and whether it
+ * asks for a client's differ. */
+static int setup_tls(void **state)
+{
+	char p[1100];
+
+	dir = test_tmpdir();
+	assert_non_null(dir);
+	snprintf(p, sizeof(p), "%s/pki", dir);
+	assert_int_equal(mkdir(p, 0700), 0);
+	pki_err = testpki_make(&pki, p);
+	warnings = 0;
+	return 0;
+}
+
+/* Without OpenSSL the PKI and the TLS mode are stubs: skipped, and said
+ * why, never passed. (The PKI is made with the library, no openssl
+ * binary is needed.) */
+static void skip_without_tls(int e)
+{
+	if (e != -EOPNOTSUPP)
+		return;
+	print_message("skipped: the tests were built without OpenSSL (libssl-dev, "
+		      "scripts/deps.sh), no HTTPS API stub\n");
+	skip();
+}
+
+/* Serve HTTPS as cred; client_ca: require a client certificate it signed. */
+static void start_tls(const struct testpki_cred *cred, const char *client_ca)
+{
+	int e;
+
+	skip_without_tls(pki_err);
+	if (pki_err)
+		fail_msg("test PKI: %s", strerror(-pki_err));
+	e = fakeapi_start_tls(&api, cred->cert, cred->key, client_ca);
+	skip_without_tls(e);
+	assert_int_equal(e, 0);
+	api_up = true;
+}
+
+static void restart_tls(const struct testpki_cred *cred, const char *client_ca)
+{
+	fakeapi_stop(&api);
+	api_up = false;
+	start_tls(cred, client_ca);
+}
+
+/* The file at path in standard base64, one line: a kubeconfig *-data. */
+static char *b64_file(const char *path)
+{
+	static const char tab[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t len, o = 0;
+	unsigned char *in = (unsigned char *)test_read_file(path, &len);
+	char *out = malloc(len / 3 * 4 + 5);
+
+	assert_non_null(in);
+	assert_non_null(out);
+	for (size_t i = 0; i < len; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0) |
+			     (i + 2 < len ? in[i + 2] : 0);
+
+		out[o++] = tab[v >> 18 & 63];
+		out[o++] = tab[v >> 12 & 63];
+		out[o++] = i + 1 < len ? tab[v >> 6 & 63] : '=';
+		out[o++] = i + 2 < len ? tab[v & 63] : '=';
+	}
+	out[o] = '\0';
+	free(in);
+	return out;
+}
+
+/* "    <key>: <base64 of path>\n", to go into a kubeconfig. */
+static char *data_line(const char *key, const char *path)
+{
+	char *b = b64_file(path), *line;
+
+	assert_true(asprintf(&line, "    %s: %s\n", key, b) > 0);
+	free(b);
+	return line;
+}
+
+/* A client of the fake API at https://127.0.0.1:port through a kubeconfig
+ * with those cluster and user lines; NULL (err set) when shk_k8s_new
+ * refuses. */
+static struct shk_k8s *client_https(const char *cluster, const char *user, char *err,
+				    size_t errsz)
+{
+	struct shk_k8s_opts o = { .timeout_ms = 2000, .warn = on_warn };
+	char server[64];
+
+	snprintf(server, sizeof(server), "https://127.0.0.1:%d", api.port);
+	o.kubeconfig = kubeconfig_with(server, cluster, user);
+	return shk_k8s_new(&o, err, errsz);
+}
+
+static const struct shk_k8s_quarantine tls_q = { .ns = "shop",
+						 .name = "web-0",
+						 .rule = "Reverse shell",
+						 .time = 1700000000,
+						 .summary = "Reverse shell (cmd=\"sh -i\")" };
+
+/* The merge-patch that labels web-0 for tls_q, and nothing else in it. */
+static void assert_quarantine_patch(const struct fakeapi_req *r)
+{
+	cJSON *got = cJSON_Parse(r->body);
+	cJSON *want = cJSON_Parse(
+		"{\"metadata\":{\"labels\":{\"shrike.io/quarantine\":\"true\"},"
+		"\"annotations\":{\"shrike.io/quarantine-rule\":\"Reverse shell\","
+		"\"shrike.io/quarantine-time\":\"2023-11-14T22:13:20Z\","
+		"\"shrike.io/quarantine-alert\":\"Reverse shell (cmd=\\\"sh -i\\\")\"}}}");
+
+	assert_string_equal(r->method, "PATCH");
+	assert_string_equal(r->path, PODPATH);
+	assert_string_equal(r->ctype, "application/merge-patch+json");
+	assert_non_null(got);
+	assert_non_null(want);
+	if (!cJSON_Compare(got, want, true))
+		fail_msg("PATCH body: %s", r->body);
+	cJSON_Delete(got);
+	cJSON_Delete(want);
+}
+
+/* Wait until the client counted n errors (label fetches are not waited
+ * for), at most 3 s; the stats then. */
+static struct shk_k8s_stats stats_errors(struct shk_k8s *k, uint64_t n)
+{
+	struct shk_k8s_stats st;
+
+	for (int i = 0; i < 600; i++) {
+		shk_k8s_stats(k, &st);
+		if (st.errors >= n)
+			break;
+		usleep(5000);
+	}
+	return st;
+}
+
+/* A kubeconfig with certificate-authority-data and a token: the PATCH and
+ * a label GET go over TLS with the token, and the stub saw them exactly. */
+static void test_https_ca_data_token(void **state)
+{
+	char err[SHK_K8S_ERR] = "", *ca;
+	struct shk_k8s_stats st;
+	struct fakeapi_req r;
+	struct shk_k8s *k;
+	struct seen s;
+
+	start_tls(&pki.server, NULL);
+	fakeapi_route(&api, "PATCH", PODPATH, 200, POD_JSON, 0);
+	fakeapi_route(&api, "GET", PODPATH, 200, POD_JSON, 0);
+	ca = data_line("certificate-authority-data", pki.ca.cert);
+	k = client_https(ca, "    token: tok-123\n", err, sizeof(err));
+	free(ca);
+	if (!k)
+		fail_msg("shk_k8s_new: %s", err);
+	assert_int_equal(shk_k8s_label_pod(k, &tls_q, err, sizeof(err)), 0);
+	assert_int_equal(fakeapi_count(&api), 1);
+	assert_true(fakeapi_get(&api, 0, &r));
+	assert_true(r.tls);
+	assert_false(r.client_verified);
+	assert_string_equal(r.auth, "Bearer tok-123");
+	assert_quarantine_patch(&r);
+
+	assert_int_equal(lookup(shk_k8s_podlabels(k), &s), -EAGAIN);
+	assert_int_equal(lookup_until(shk_k8s_podlabels(k), &s, 3000), 2);
+	assert_string_equal(s.text, "app=web,tier=frontend");
+	assert_true(fakeapi_get(&api, 1, &r));
+	assert_true(r.tls);
+	assert_string_equal(r.method, "GET");
+	assert_string_equal(r.path, PODPATH);
+	assert_string_equal(r.auth, "Bearer tok-123");
+	assert_string_equal(r.body, "");
+	shk_k8s_stats(k, &st);
+	assert_int_equal(st.requests, 2);
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(fakeapi_refused(&api), 0);
+	shk_k8s_free(k);
+}
+
+/* mTLS: a client certificate and key, as data and as files, and no token.
+ * The stub verified the certificate, and no Authorization was sent. */
+static void test_https_client_cert(void **state)
+{
+	char err[SHK_K8S_ERR] = "", *crt, *key, *user, *cluster;
+	struct shk_k8s_stats st;
+	struct fakeapi_req r;
+	struct shk_k8s *k;
+
+	start_tls(&pki.server, pki.ca.cert);
+	fakeapi_route(&api, "PATCH", PODPATH, 200, POD_JSON, 0);
+	fakeapi_route(&api, "POST", NPPATH, 201, "{}", 0);
+	for (int files = 0; files <= 1; files++) {
+		if (files) {
+			assert_true(asprintf(&cluster, "    certificate-authority: %s\n",
+					     pki.ca.cert) > 0);
+			assert_true(asprintf(&user,
+					     "    client-certificate: %s\n    client-key: %s\n",
+					     pki.client.cert, pki.client.key) > 0);
+		} else {
+			cluster = data_line("certificate-authority-data", pki.ca.cert);
+			crt = data_line("client-certificate-data", pki.client.cert);
+			key = data_line("client-key-data", pki.client.key);
+			assert_true(asprintf(&user, "%s%s", crt, key) > 0);
+			free(crt);
+			free(key);
+		}
+		k = client_https(cluster, user, err, sizeof(err));
+		free(cluster);
+		free(user);
+		if (!k)
+			fail_msg("shk_k8s_new: %s", err);
+		assert_int_equal(shk_k8s_label_pod(k, &tls_q, err, sizeof(err)), 0);
+		assert_int_equal(shk_k8s_ensure_netpol(k, "shop", err, sizeof(err)), 0);
+		assert_int_equal(fakeapi_count(&api), 2 * files + 2);
+		assert_true(fakeapi_get(&api, 2 * files, &r));
+		assert_true(r.tls);
+		assert_true(r.client_verified);
+		assert_string_equal(r.client_cn, TESTPKI_CLIENT_CN);
+		assert_string_equal(r.auth, "");
+		assert_quarantine_patch(&r);
+		assert_true(fakeapi_get(&api, 2 * files + 1, &r));
+		assert_true(r.client_verified);
+		assert_string_equal(r.method, "POST");
+		assert_string_equal(r.path, NPPATH);
+		assert_string_equal(r.ctype, "application/json");
+		assert_string_equal(r.auth, "");
+		shk_k8s_stats(k, &st);
+		assert_int_equal(st.errors, 0);
+		shk_k8s_free(k);
+	}
+	assert_int_equal(fakeapi_refused(&api), 0);
+}
+
+/* The stub's side of mTLS, so that "verified" above means something: no
+ * client certificate, or one another CA signed, and the handshake fails;
+ * the call fails, nothing reaches the handler. */
+static void test_https_client_cert_refused(void **state)
+{
+	char err[SHK_K8S_ERR] = "", *ca, *crt, *key, *user;
+	struct shk_k8s *k;
+
+	start_tls(&pki.server, pki.ca.cert);
+	fakeapi_route(&api, "PATCH", PODPATH, 200, POD_JSON, 0);
+	ca = data_line("certificate-authority-data", pki.ca.cert);
+	k = client_https(ca, "    token: tok-123\n", err, sizeof(err));
+	assert_non_null(k);
+	assert_true(shk_k8s_label_pod(k, &tls_q, err, sizeof(err)) < 0);
+	shk_k8s_free(k);
+	assert_int_equal(fakeapi_wait_refused(&api, 3, 3000), 3); /* the attempt, 2 retries */
+
+	crt = data_line("client-certificate-data", pki.other_client.cert);
+	key = data_line("client-key-data", pki.other_client.key);
+	assert_true(asprintf(&user, "%s%s", crt, key) > 0);
+	k = client_https(ca, user, err, sizeof(err));
+	free(crt);
+	free(key);
+	free(user);
+	free(ca);
+	assert_non_null(k);
+	assert_true(shk_k8s_label_pod(k, &tls_q, err, sizeof(err)) < 0);
+	shk_k8s_free(k);
+	assert_int_equal(fakeapi_wait_refused(&api, 6, 3000), 6);
+	assert_int_equal(fakeapi_count(&api), 0);
+}
+
+/*
+ * A server certificate the kubeconfig's CA did not sign: the client
+ * refuses it (nothing reaches the handler, the stub saw its handshakes
+ * fail), the PATCH fails with a certificate error, the label fetch too,
+ * and both are counted. insecure-skip-tls-verify then gets through: the
+ * refusal was the verification.
+ */
+static void test_https_wrong_ca_refused(void **state)
+{
+	char err[SHK_K8S_ERR] = "", *ca;
+	struct shk_k8s_stats st;
+	struct fakeapi_req r;
+	struct shk_k8s *k;
+	struct seen s;
+
+	start_tls(&pki.server, NULL);
+	fakeapi_route(&api, "PATCH", PODPATH, 200, POD_JSON, 0);
+	fakeapi_route(&api, "GET", PODPATH, 200, POD_JSON, 0);
+	ca = data_line("certificate-authority-data", pki.other_ca.cert);
+	k = client_https(ca, "    token: tok-123\n", err, sizeof(err));
+	free(ca);
+	assert_non_null(k);
+	assert_true(shk_k8s_label_pod(k, &tls_q, err, sizeof(err)) < 0);
+	if (!strstr(err, "certificate"))
+		fail_msg("not a certificate error: %s", err);
+	assert_int_equal(fakeapi_wait_refused(&api, 3, 3000), 3);
+	assert_int_equal(fakeapi_count(&api), 0);
+	shk_k8s_stats(k, &st);
+	assert_int_equal(st.requests, 3);
+	assert_int_equal(st.patches, 1);
+	assert_int_equal(st.patch_failures, 1);
+	assert_int_equal(st.errors, 1);
+	assert_int_equal(warnings, 1);
+	/* no labels from that server either */
+	assert_int_equal(lookup(shk_k8s_podlabels(k), &s), -EAGAIN);
+	st = stats_errors(k, 2);
+	assert_int_equal(st.errors, 2);
+	assert_int_equal(st.label_fetches, 1);
+	assert_int_equal(lookup(shk_k8s_podlabels(k), &s), -EAGAIN);
+	assert_int_equal(fakeapi_wait_refused(&api, 4, 3000), 4);
+	assert_int_equal(fakeapi_count(&api), 0);
+	shk_k8s_free(k);
+
+	/* the same server, verification off */
+	k = client_https("    insecure-skip-tls-verify: true\n", "    token: tok-123\n", err,
+			 sizeof(err));
+	assert_non_null(k);
+	assert_int_equal(shk_k8s_label_pod(k, &tls_q, err, sizeof(err)), 0);
+	assert_true(fakeapi_get(&api, 0, &r));
+	assert_quarantine_patch(&r);
+	shk_k8s_free(k);
+}
+
+/* The right CA, but a certificate for other.example: the host name is
+ * checked too, and nothing is sent. */
+static void test_https_wrong_host_refused(void **state)
+{
+	char err[SHK_K8S_ERR] = "", *ca;
+	struct shk_k8s_stats st;
+	struct shk_k8s *k;
+
+	start_tls(&pki.other_host, NULL);
+	fakeapi_route(&api, "POST", NPPATH, 201, "{}", 0);
+	ca = data_line("certificate-authority-data", pki.ca.cert);
+	k = client_https(ca, "    token: tok-123\n", err, sizeof(err));
+	assert_non_null(k);
+	assert_true(shk_k8s_ensure_netpol(k, "shop", err, sizeof(err)) < 0);
+	if (!strstr(err, "certificate"))
+		fail_msg("not a certificate error: %s", err);
+	/* curl checks the name once the handshake is done, and hangs up */
+	assert_int_equal(fakeapi_wait_conns(&api, 3, 3000), 3);
+	assert_int_equal(fakeapi_count(&api), 0);
+	shk_k8s_stats(k, &st);
+	assert_int_equal(st.netpol_failures, 1);
+	assert_int_equal(st.errors, 1);
+	shk_k8s_free(k);
+
+	/* and with the right certificate, the same client configuration works */
+	restart_tls(&pki.server, NULL);
+	fakeapi_route(&api, "POST", NPPATH, 201, "{}", 0);
+	k = client_https(ca, "    token: tok-123\n", err, sizeof(err));
+	free(ca);
+	assert_non_null(k);
+	assert_int_equal(shk_k8s_ensure_netpol(k, "shop", err, sizeof(err)), 0);
+	assert_int_equal(fakeapi_count(&api), 1);
+	shk_k8s_free(k);
+}
+
+/* The API's errors come through TLS as they do in the clear: a 403's
+ * Status message, a 409 on the NetworkPolicy (success), and an answer
+ * slower than the timeout (retried, then -ETIMEDOUT). */
+static void test_https_errors(void **state)
+{
+	struct shk_k8s_opts o = { .timeout_ms = 300, .warn = on_warn };
+	char err[SHK_K8S_ERR] = "", server[64], user[64], *ca;
+	struct shk_k8s_stats st;
+	struct shk_k8s *k;
+
+	start_tls(&pki.server, NULL);
+	fakeapi_route(&api, "PATCH", PODPATH, 403,
+		      "{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"status\":\"Failure\","
+		      "\"message\":\"pods \\\"web-0\\\" is forbidden\",\"reason\":\"Forbidden\","
+		      "\"code\":403}",
+		      0);
+	fakeapi_route(&api, "POST", NPPATH, 409,
+		      "{\"kind\":\"Status\",\"reason\":\"AlreadyExists\",\"code\":409}", 0);
+	snprintf(server, sizeof(server), "https://127.0.0.1:%d", api.port);
+	snprintf(user, sizeof(user), "    token: tok-123\n");
+	ca = data_line("certificate-authority-data", pki.ca.cert);
+	o.kubeconfig = kubeconfig_with(server, ca, user);
+	free(ca);
+	k = shk_k8s_new(&o, err, sizeof(err));
+	assert_non_null(k);
+	assert_int_equal(shk_k8s_label_pod(k, &tls_q, err, sizeof(err)), -EACCES);
+	assert_string_equal(err, "HTTP 403: pods \"web-0\" is forbidden");
+	assert_int_equal(fakeapi_count(&api), 1); /* not retried */
+	assert_int_equal(shk_k8s_ensure_netpol(k, "shop", err, sizeof(err)), 0);
+	assert_int_equal(fakeapi_count(&api), 2);
+
+	fakeapi_route(&api, "PATCH", PODPATH, 200, POD_JSON, 800);
+	assert_int_equal(shk_k8s_label_pod(k, &tls_q, err, sizeof(err)), -ETIMEDOUT);
+	shk_k8s_stats(k, &st);
+	assert_int_equal(st.requests, 2 + 3);
+	assert_int_equal(st.patch_failures, 2);
+	assert_int_equal(st.errors, 2);
+	shk_k8s_free(k);
+	/* the first attempt reached the handler; the stub serves one
+	 * connection at a time, so the retries timed out queued behind it */
+	assert_true(fakeapi_wait(&api, 3, 3000) >= 3);
+}
+
+/* In-cluster: KUBERNETES_SERVICE_HOST/_PORT make https://, the service
+ * account's ca.crt verifies the server and its token goes with the PATCH;
+ * a ca.crt of another CA and the server is refused. */
+static void test_https_incluster(void **state)
+{
+	char err[SHK_K8S_ERR] = "", sa[1100], p[1200], port[16], server[64], *pem;
+	struct shk_k8s_opts o = { .timeout_ms = 2000, .sa_dir = sa, .warn = on_warn };
+	struct shk_k8s_stats st;
+	struct fakeapi_req r;
+	struct shk_k8s *k;
+
+	start_tls(&pki.server, NULL);
+	fakeapi_route(&api, "PATCH", PODPATH, 200, POD_JSON, 0);
+	snprintf(sa, sizeof(sa), "%s/sa", dir);
+	assert_int_equal(mkdir(sa, 0700), 0);
+	snprintf(p, sizeof(p), "%s/token", sa);
+	assert_int_equal(test_write_file(p, "sa-token\n"), 0);
+	snprintf(p, sizeof(p), "%s/ca.crt", sa);
+	pem = test_read_file(pki.ca.cert, NULL);
+	assert_non_null(pem);
+	assert_int_equal(test_write_file(p, pem), 0);
+	free(pem);
+	snprintf(port, sizeof(port), "%d", api.port);
+	setenv("KUBERNETES_SERVICE_HOST", "127.0.0.1", 1);
+	setenv("KUBERNETES_SERVICE_PORT", port, 1);
+	k = shk_k8s_new(&o, err, sizeof(err));
+	if (!k)
+		fail_msg("shk_k8s_new: %s", err);
+	snprintf(server, sizeof(server), "https://127.0.0.1:%d", api.port);
+	assert_string_equal(shk_k8s_server(k), server);
+	assert_int_equal(shk_k8s_label_pod(k, &tls_q, err, sizeof(err)), 0);
+	assert_true(fakeapi_get(&api, 0, &r));
+	assert_true(r.tls);
+	assert_string_equal(r.auth, "Bearer sa-token");
+	assert_quarantine_patch(&r);
+	shk_k8s_free(k);
+
+	/* the service account's CA is another's */
+	pem = test_read_file(pki.other_ca.cert, NULL);
+	assert_non_null(pem);
+	assert_int_equal(test_write_file(p, pem), 0);
+	free(pem);
+	k = shk_k8s_new(&o, err, sizeof(err));
+	assert_non_null(k);
+	assert_true(shk_k8s_label_pod(k, &tls_q, err, sizeof(err)) < 0);
+	if (!strstr(err, "certificate"))
+		fail_msg("not a certificate error: %s", err);
+	assert_int_equal(fakeapi_wait_refused(&api, 3, 3000), 3);
+	assert_int_equal(fakeapi_count(&api), 1);
+	shk_k8s_stats(k, &st);
+	assert_int_equal(st.patch_failures, 1);
+	assert_int_equal(st.errors, 1);
+	shk_k8s_free(k);
+	unsetenv("KUBERNETES_SERVICE_HOST");
+	unsetenv("KUBERNETES_SERVICE_PORT");
+}
+
 /* ---- the cache alone, with a fetcher that records ---------------------- */
 
 static int asked;
@@ -742,6 +1227,13 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_kubeconfig, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incluster, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_incluster_token_header, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_https_ca_data_token, setup_tls, teardown),
+		cmocka_unit_test_setup_teardown(test_https_client_cert, setup_tls, teardown),
+		cmocka_unit_test_setup_teardown(test_https_client_cert_refused, setup_tls, teardown),
+		cmocka_unit_test_setup_teardown(test_https_wrong_ca_refused, setup_tls, teardown),
+		cmocka_unit_test_setup_teardown(test_https_wrong_host_refused, setup_tls, teardown),
+		cmocka_unit_test_setup_teardown(test_https_errors, setup_tls, teardown),
+		cmocka_unit_test_setup_teardown(test_https_incluster, setup_tls, teardown),
 		cmocka_unit_test(test_cache_ttl_retry_bounds),
 	};
 
