@@ -215,6 +215,10 @@ static int http(struct shk_k8s *k, const char *method, const char *path, const c
 		curl_easy_setopt(k->curl, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(k->curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 	}
+	/* The cluster's CA only, as kubectl: libcurl would also trust its
+	 * default CA directory (the system's public CAs) beside a CA file. */
+	if (k->cr.ca_file || k->cr.ca_data)
+		curl_easy_setopt(k->curl, CURLOPT_CAPATH, NULL);
 	if (k->cr.ca_file)
 		curl_easy_setopt(k->curl, CURLOPT_CAINFO, k->cr.ca_file);
 	if (k->cr.ca_data)
@@ -238,9 +242,14 @@ static int http(struct shk_k8s *k, const char *method, const char *path, const c
 	pthread_mutex_unlock(&k->mu);
 	if (rc != CURLE_OK) {
 		snprintf(msg, msgsz, "%s", a->too_big ? "answer larger than 1 MiB" : curl_easy_strerror(rc));
+		/* a certificate the CA does not vouch for is no transient
+		 * failure: -EKEYREJECTED, never retried */
 		ret = rc == CURLE_OPERATION_TIMEDOUT ? -ETIMEDOUT
 		      : a->too_big		     ? -EFBIG
-						     : -ECONNREFUSED;
+		      : rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+				      rc == CURLE_SSL_CERTPROBLEM
+			      ? -EKEYREJECTED
+			      : -ECONNREFUSED;
 	} else {
 		curl_easy_getinfo(k->curl, CURLINFO_RESPONSE_CODE, &status);
 		ret = (int)status;
@@ -393,7 +402,7 @@ static void fetch_labels(struct shk_k8s *k, const struct req *r)
 
 static bool retryable(int st)
 {
-	return st < 0 || st == 429 || st >= 500;
+	return (st < 0 && st != -EKEYREJECTED) || st == 429 || st >= 500;
 }
 
 /* A write to the API with retries and backoff: the last HTTP status, or a
