@@ -573,28 +573,26 @@ uint32_t shk_sinks_count(const struct shk_sinks *s)
 	return n;
 }
 
-bool shk_sinks_need_json(const struct shk_sinks *s)
+static bool need_form(const struct shk_sinks *s, bool json)
 {
 	bool b;
 
 	if (!s)
 		return false;
 	RD_LOCK(s);
-	b = s->need_json;
+	b = json ? s->need_json : s->need_text;
 	UNLOCK(s);
 	return b;
 }
 
+bool shk_sinks_need_json(const struct shk_sinks *s)
+{
+	return need_form(s, true);
+}
+
 bool shk_sinks_need_text(const struct shk_sinks *s)
 {
-	bool b;
-
-	if (!s)
-		return false;
-	RD_LOCK(s);
-	b = s->need_text;
-	UNLOCK(s);
-	return b;
+	return need_form(s, false);
 }
 
 static bool push(struct sink *k, struct shk_alert_blob *a)

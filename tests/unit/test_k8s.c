@@ -817,22 +817,33 @@ static struct shk_k8s_stats stats_errors(struct shk_k8s *k, uint64_t n)
 	return st;
 }
 
+/* The stub serving the pod (GET, PATCH) over TLS, and a client trusting
+ * the CA in ca_pem that sends a token. */
+static struct shk_k8s *tls_pod_client(const char *ca_pem, char *err, size_t errsz)
+{
+	struct shk_k8s *k;
+	char *ca;
+
+	start_tls(&pki.server, NULL);
+	fakeapi_route(&api, "PATCH", PODPATH, 200, POD_JSON, 0);
+	fakeapi_route(&api, "GET", PODPATH, 200, POD_JSON, 0);
+	ca = data_line("certificate-authority-data", ca_pem);
+	k = client_https(ca, "    token: tok-123\n", err, errsz);
+	free(ca);
+	return k;
+}
+
 /* A kubeconfig with certificate-authority-data and a token: the PATCH and
  * a label GET go over TLS with the token, and the stub saw them exactly. */
 static void test_https_ca_data_token(void **state)
 {
-	char err[SHK_K8S_ERR] = "", *ca;
+	char err[SHK_K8S_ERR] = "";
 	struct shk_k8s_stats st;
 	struct fakeapi_req r;
 	struct shk_k8s *k;
 	struct seen s;
 
-	start_tls(&pki.server, NULL);
-	fakeapi_route(&api, "PATCH", PODPATH, 200, POD_JSON, 0);
-	fakeapi_route(&api, "GET", PODPATH, 200, POD_JSON, 0);
-	ca = data_line("certificate-authority-data", pki.ca.cert);
-	k = client_https(ca, "    token: tok-123\n", err, sizeof(err));
-	free(ca);
+	k = tls_pod_client(pki.ca.cert, err, sizeof(err));
 	if (!k)
 		fail_msg("shk_k8s_new: %s", err);
 	assert_int_equal(shk_k8s_label_pod(k, &tls_q, err, sizeof(err)), 0);
@@ -954,18 +965,13 @@ static void test_https_client_cert_refused(void **state)
  */
 static void test_https_wrong_ca_refused(void **state)
 {
-	char err[SHK_K8S_ERR] = "", *ca;
+	char err[SHK_K8S_ERR] = "";
 	struct shk_k8s_stats st;
 	struct fakeapi_req r;
 	struct shk_k8s *k;
 	struct seen s;
 
-	start_tls(&pki.server, NULL);
-	fakeapi_route(&api, "PATCH", PODPATH, 200, POD_JSON, 0);
-	fakeapi_route(&api, "GET", PODPATH, 200, POD_JSON, 0);
-	ca = data_line("certificate-authority-data", pki.other_ca.cert);
-	k = client_https(ca, "    token: tok-123\n", err, sizeof(err));
-	free(ca);
+	k = tls_pod_client(pki.other_ca.cert, err, sizeof(err));
 	assert_non_null(k);
 	assert_true(shk_k8s_label_pod(k, &tls_q, err, sizeof(err)) < 0);
 	if (!strstr(err, "certificate"))
