@@ -104,6 +104,20 @@ struct {
 } kp_num SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SHK_KP_NVALS_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct shk_kp_nvals);
+} kp_nvals SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SHK_KP_NVALS_ENTRIES * SHK_KP_NVALS);
+	__type(key, __u32);
+	__type(value, struct shk_kp_bits);
+} kp_nbits SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, SHK_KP_ADDR_ENTRIES);
@@ -250,13 +264,30 @@ __noinline int shk_kp_field(__u32 cls, __u32 fi)
 	if (fi < SHK_KF_NSTR) {
 		b = kp_str_lookup(f, fi, cls, fi);
 	} else if (fi < SHK_KF_NNUM_END) {
-		struct shk_kp_nkey nk = {};
+		__u32 vk = (slot * SHK_KP_NCLASS + cls) * SHK_KF_NFIELDS + fi;
+		struct shk_kp_nvals *nv = bpf_map_lookup_elem(&kp_nvals, &vk);
+		__u64 v = f->n[(fi - SHK_KF_NSTR) & 31];
 
-		nk.slot = slot;
-		nk.cls = cls;
-		nk.field = fi;
-		nk.v = f->n[(fi - SHK_KF_NSTR) & 31];
-		b = bpf_map_lookup_elem(&kp_num, &nk);
+		if (nv && nv->n != SHK_KP_NV_MANY) {
+			/* a few values: compare, then an array lookup */
+#pragma unroll
+			for (__u32 i = 0; i < SHK_KP_NVALS; i++) {
+				if (i < nv->n && nv->v[i] == v) {
+					__u32 bk = vk * SHK_KP_NVALS + i;
+
+					b = bpf_map_lookup_elem(&kp_nbits, &bk);
+					break;
+				}
+			}
+		} else {
+			struct shk_kp_nkey nk = {};
+
+			nk.slot = slot;
+			nk.cls = cls;
+			nk.field = fi;
+			nk.v = v;
+			b = bpf_map_lookup_elem(&kp_num, &nk);
+		}
 	} else {
 		f->a.prefixlen = 32 + 128;
 		f->a.slot = slot;

@@ -458,6 +458,23 @@ struct shk_kp_conf {
 	__u32 _pad;
 };
 
+/*
+ * A numeric field's values, when its clauses name at most SHK_KP_NVALS of
+ * them (most: a uid, a boolean, a port or two): kp_nvals at (slot *
+ * SHK_KP_NCLASS + cls) * SHK_KF_NFIELDS + field, their bitmaps in kp_nbits
+ * at that index * SHK_KP_NVALS + i. Array lookups and a few compares
+ * instead of a hash lookup on every open. n = SHK_KP_NV_MANY: use kp_num.
+ */
+#define SHK_KP_NVALS 4
+#define SHK_KP_NV_MANY 0xff
+struct shk_kp_nvals {
+	__u32 n;
+	__u32 _pad;
+	__u64 v[SHK_KP_NVALS];
+};
+_Static_assert(sizeof(struct shk_kp_nvals) == 40, "shk_kp_nvals size");
+#define SHK_KP_NVALS_ENTRIES (2 * SHK_KP_NCLASS * SHK_KF_NFIELDS)
+
 /* Map sizes: kp_str, kp_num and kp_addr entries (both slots together). */
 #define SHK_KP_STR_ENTRIES 16384
 #define SHK_KP_NUM_ENTRIES 65536

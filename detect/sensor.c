@@ -481,6 +481,8 @@ int shk_sensor_kp_maps(const struct shk_sensor *s, struct shk_kp_maps *ret)
 	ret->clause = bpf_map__fd(s->skel->maps.kp_clause);
 	ret->str = bpf_map__fd(s->skel->maps.kp_str);
 	ret->num = bpf_map__fd(s->skel->maps.kp_num);
+	ret->nvals = bpf_map__fd(s->skel->maps.kp_nvals);
+	ret->nbits = bpf_map__fd(s->skel->maps.kp_nbits);
 	ret->addr = bpf_map__fd(s->skel->maps.kp_addr);
 	ret->stash = bpf_map__fd(s->skel->maps.kp_stash);
 	ret->facts = bpf_map__fd(s->skel->maps.kp_facts);

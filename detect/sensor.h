@@ -79,7 +79,8 @@ int shk_sensor_kp_nr(struct shk_sensor *s, int nr, uint8_t flags, uint8_t cls);
 /* The kernel policy maps, owned by the sensor object; other objects
  * (enforce, lsm) reuse them. */
 struct shk_kp_maps {
-	int active, conf, base, clause, str, num, addr, stash, facts, protect, comm, needles;
+	int active, conf, base, clause, str, num, nvals, nbits, addr, stash, facts, protect, comm,
+		needles;
 };
 int shk_sensor_kp_maps(const struct shk_sensor *s, struct shk_kp_maps *ret);
 

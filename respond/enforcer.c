@@ -255,6 +255,8 @@ static int attach_connect(struct shk_enforcer *e)
 	    bpf_map__reuse_fd(e->skel->maps.kp_clause, e->m.clause) ||
 	    bpf_map__reuse_fd(e->skel->maps.kp_str, e->m.str) ||
 	    bpf_map__reuse_fd(e->skel->maps.kp_num, e->m.num) ||
+	    bpf_map__reuse_fd(e->skel->maps.kp_nvals, e->m.nvals) ||
+	    bpf_map__reuse_fd(e->skel->maps.kp_nbits, e->m.nbits) ||
 	    bpf_map__reuse_fd(e->skel->maps.kp_addr, e->m.addr) ||
 	    bpf_map__reuse_fd(e->skel->maps.kp_stash, e->m.stash) ||
 	    bpf_map__reuse_fd(e->skel->maps.kp_facts, e->m.facts) ||
@@ -357,6 +359,37 @@ static int set_interest(struct shk_enforcer *e, const struct shk_kpolicy *kp, bo
 	return 0;
 }
 
+/* The fields with few values, for the array path (shrike_abi.h,
+ * shk_kp_nvals); kp_num keeps them all too. */
+static int install_nvals(struct shk_enforcer *e, const struct shk_kpolicy *kp, uint32_t slot)
+{
+	for (uint32_t cls = 0; cls < SHK_KP_NCLASS; cls++) {
+		for (uint32_t f = 0; f < SHK_KF_NFIELDS; f++) {
+			uint32_t k = (slot * SHK_KP_NCLASS + cls) * SHK_KF_NFIELDS + f;
+			struct shk_kp_nvals nv = { 0 };
+
+			for (uint32_t i = 0; i < kp->nnum; i++) {
+				const struct shk_kp_nentry *x = &kp->num[i];
+				uint32_t bk;
+
+				if (x->key.cls != cls || x->key.field != f)
+					continue;
+				if (nv.n == SHK_KP_NVALS) {
+					nv.n = SHK_KP_NV_MANY;
+					break;
+				}
+				bk = k * SHK_KP_NVALS + nv.n;
+				if (bpf_map_update_elem(e->m.nbits, &bk, &x->bits, BPF_ANY))
+					return -errno;
+				nv.v[nv.n++] = x->key.v;
+			}
+			if (bpf_map_update_elem(e->m.nvals, &k, &nv, BPF_ANY))
+				return -errno;
+		}
+	}
+	return 0;
+}
+
 int shk_enforcer_install(struct shk_enforcer *e, const struct shk_kpolicy *kp)
 {
 	struct shk_kp_conf conf = kp->conf;
@@ -411,6 +444,8 @@ int shk_enforcer_install(struct shk_enforcer *e, const struct shk_kpolicy *kp)
 		if (bpf_map_update_elem(e->m.num, &x.key, &x.bits, BPF_ANY))
 			return -errno;
 	}
+	if ((err = install_nvals(e, kp, next)))
+		return err;
 	for (uint32_t i = 0; i < kp->naddr; i++) {
 		struct shk_kp_aentry x = kp->addr[i];
 
