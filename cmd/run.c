@@ -1210,10 +1210,20 @@ static int on_second(void *ctx)
 		}
 	}
 	evict_due(r);
-	/* outputs a reload replaced: reaped once drained */
-	for (int i = 0; i < r->nretired; i++)
-		if (!r->retired_done[i] && shk_sinks_stopped(r->retired[i]))
-			r->retired_done[i] = true;
+	/* outputs a reload replaced: reaped once drained, and what they
+	 * lost said then (their counters leave /metrics with them) */
+	for (int i = 0; i < r->nretired; i++) {
+		struct shk_sink_stats ss;
+
+		if (r->retired_done[i] || !shk_sinks_stopped(r->retired[i]))
+			continue;
+		r->retired_done[i] = true;
+		for (uint32_t j = 0; !shk_sinks_stats(r->retired[i], j, &ss); j++)
+			cli_info("output %s (%s), replaced by a reload: %llu sent, %llu dropped, "
+				 "%llu failed",
+				 ss.name, ss.kind, (unsigned long long)ss.sent,
+				 (unsigned long long)ss.dropped, (unsigned long long)ss.failed);
+	}
 	if (shk_sensor_stats(r->ses.sensor, &st))
 		return 0;
 	now = drop_counts(&st);

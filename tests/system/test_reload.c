@@ -328,6 +328,8 @@ static void test_config_and_files_reload_by_themselves(void **state)
 		usleep(20000);
 	assert_int_equal(count_in(out2, "\"Saw A\""), 1);
 	assert_int_equal(count_in(out1, "\"Saw A\""), 1); /* the old output is done */
+	/* and says what it did once drained */
+	assert_true(stderr_has("replaced by a reload: 1 sent, 0 dropped, 0 failed", 3000));
 
 	/* a bad config: refused with its location, everything stays */
 	errlen = 0;
