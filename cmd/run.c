@@ -1515,6 +1515,8 @@ static int start_executor(struct run *r)
 	if (!r->exec) {
 		xo.state_dir = r->state_dir;
 		xo.k8s = r->k8s;
+		xo.evict_after_s = r->cfg->k8s_evict_after_s;
+		xo.evict_delete = r->cfg->k8s_evict_delete;
 		xo.rate_per_rule = r->plan->rate_per_rule;
 		xo.breaker_per_sec = r->plan->rate_global;
 		r->exec = shk_executor_new(&xo);

@@ -235,8 +235,17 @@ static void label_pod(struct shk_executor *x, const struct job *j, const struct 
 	}
 	snprintf(err, sizeof(err), "%s", out->target);
 	outf(out->target, "%.120s, pod %.60s/%.70s", err, j->t.pod_ns, j->t.pod_name);
-	if (out->kind == SHK_OUT_WOULD)
+	if (out->kind == SHK_OUT_WOULD) {
+		/* audit names every API step it would take */
+		char evict[64] = "";
+
+		if (x->o.evict_after_s)
+			snprintf(evict, sizeof(evict), ", %s after %u s",
+				 x->o.evict_delete ? "delete" : "evict", x->o.evict_after_s);
+		snprintf(err, sizeof(err), "%s", out->target);
+		outf(out->target, "%.200s (label, NetworkPolicy%s)", err, evict);
 		return;
+	}
 	if (shk_k8s_label_pod(x->o.k8s, &q, err, sizeof(err))) {
 		outf(out->error, "%s%spod label failed: %s", was, was[0] ? "; " : "", err);
 		return;

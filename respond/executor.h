@@ -69,6 +69,10 @@ struct shk_executor_opts {
 	 * pod is also labelled through the API (respond/k8s.h). Freed after
 	 * the executor. */
 	struct shk_k8s *k8s;
+	/* the pod removal that follows a pod quarantine (k8s.evict_after_s,
+	 * done by the daemon): named in audit's "would" */
+	uint32_t evict_after_s;
+	bool evict_delete;
 	shk_job_done_fn done;
 	void *ctx;
 };

@@ -487,6 +487,37 @@ static void test_pod_quarantine_through_api(void **state)
 	assert_string_equal(shrike_json_str(resp, "target"), "pod shop/" PODA);
 	assert_string_equal(field(a, "k8s.pod.name"), PODA);
 	shrike_run_free(&run);
+
+	/* the same attack under --dry-run: every step is named as what would
+	 * be done, nothing is frozen, isolated, recorded or asked of the API */
+	{
+		const char *dargs[] = { "--config", T.config, "--policy", T.policy, "--state-dir",
+					T.statedir, "--control", T.control, "--dry-run", NULL };
+		const char *argv[] = { "/bin/cat", T.attack, NULL };
+		int status, writes = fakeapi_count(&api);
+
+		shrike_run_start(&run, T.dir, dargs);
+		waitpid(run_in(T.a1, argv), &status, 0);
+		assert_true(wait_alerts(run.out_path, "\"outcome\":\"would\"", 5000));
+		usleep(2500 * 1000); /* past evict_after_s: nothing may follow */
+		assert_int_equal(frozen(T.poda), 0);
+		assert_true(spinning(0) && spinning(1));
+		assert_int_equal(egress_progs(T.poda, false), 0);
+		for (int i = writes; i < fakeapi_count(&api); i++) {
+			assert_true(fakeapi_get(&api, i, &r));
+			assert_string_equal(r.method, "GET"); /* label fetches only */
+		}
+		shrike_run_stop(&run);
+		a = shrike_run_find(&run, "Pod attack", "container.id", "1a2b3c4d5e6f");
+		assert_non_null(a);
+		resp = shrike_response0(a);
+		assert_non_null(resp);
+		assert_string_equal(shrike_json_str(resp, "outcome"), "would");
+		assert_non_null(strstr(shrike_json_str(resp, "target"),
+				       "pod shop/" PODA " (label, NetworkPolicy, evict after 2 s)"));
+		assert_null(shrike_run_find(&run, "shrike: quarantined pod removed", NULL, NULL));
+		shrike_run_free(&run);
+	}
 }
 
 static int setup(void **state)
