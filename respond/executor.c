@@ -458,14 +458,31 @@ static void *worker(void *arg)
 {
 	struct shk_executor *x = arg;
 	struct shk_outcome out[32];
+	uint64_t pruned = boottime_ns();
 
 	for (;;) {
 		struct job j;
 		uint32_t n;
 
+		/* once a second, busy or idle, let go of the isolations whose
+		 * container is gone (the isolator is this thread's) */
+		if (x->iso && boottime_ns() - pruned >= 1000000000ull) {
+			shk_isolator_prune(x->iso);
+			pruned = boottime_ns();
+		}
 		pthread_mutex_lock(&x->mu);
-		while (!x->count && !x->stop)
-			pthread_cond_wait(&x->cv, &x->mu);
+		while (!x->count && !x->stop) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += 1;
+			if (pthread_cond_timedwait(&x->cv, &x->mu, &ts) == ETIMEDOUT)
+				break;
+		}
+		if (!x->count && !x->stop) {
+			pthread_mutex_unlock(&x->mu);
+			continue; /* a second went by: prune */
+		}
 		if (!x->count && x->stop) {
 			pthread_mutex_unlock(&x->mu);
 			return NULL;

@@ -632,6 +632,25 @@ int shk_release_cgroup(struct shk_isolator *iso, struct shk_isolation *h)
 	return err;
 }
 
+int shk_isolator_prune(struct shk_isolator *iso)
+{
+	struct shk_isolation *h, *next;
+	int n = 0;
+
+	if (!iso)
+		return -EINVAL;
+	for (h = iso->list; h; h = next) {
+		next = h->next;
+		if (!h->path || access(h->path, F_OK) == 0 || errno != ENOENT)
+			continue;
+		/* the container is gone: its links only keep a dying cgroup
+		 * alive, its pins would be adopted again at the next start */
+		shk_release_cgroup(iso, h);
+		n++;
+	}
+	return n;
+}
+
 /* ------------------------------------------------------------------ */
 /* durability */
 

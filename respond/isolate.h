@@ -95,6 +95,10 @@ int shk_isolate_cgroup(struct shk_isolator *iso, const char *cgroup_path,
 /* Detach, unpin, bring the veths back up and free h (always consumed).
  * Returns 0 or the first -errno. */
 int shk_release_cgroup(struct shk_isolator *iso, struct shk_isolation *h);
+/* Release the isolations whose cgroup no longer exists (the runtime
+ * removed the container): their links detached and unpinned, the dying
+ * cgroup let go. Returns how many. */
+int shk_isolator_prune(struct shk_isolator *iso);
 
 /* Pin h's links under the pin directory (-EINVAL without one) / remove
  * the pins, after which h ends with the isolator. */

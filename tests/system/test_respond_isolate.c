@@ -10,6 +10,7 @@
  * Every network peer is a listener of this process on 127.0.0.1, 127.0.0.2
  * or the host side of the test's own 10.200.x.x/30 veth pair.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -807,6 +808,53 @@ static void test_durable(void **state)
 	rmdir(T.pin_dir);
 }
 
+/* A quarantined container the runtime removes: its isolation is let go
+ * (links detached, pins removed), the others stay. */
+static void test_prune_gone(void **state)
+{
+	struct shk_isolator_opts o = { .no_netns = true };
+	struct shk_isolation *h = NULL, *keep = NULL;
+	struct shk_isolation_info info;
+	char pin[160], gone[PATH_MAX + 16];
+	int n;
+
+	(void)state;
+	snprintf(T.pin_dir, sizeof(T.pin_dir), "/sys/fs/bpf/shrike-test-%d", (int)getpid());
+	snprintf(pin, sizeof(pin), "%s/isolate", T.pin_dir);
+	snprintf(gone, sizeof(gone), "%s/gone-ctr", T.slice);
+	assert_int_equal(mkdir(gone, 0755), 0);
+	o.pin_dir = pin;
+	T.iso2 = shk_isolator_new(&o);
+	assert_non_null(T.iso2);
+	assert_int_equal(shk_isolate_cgroup(T.iso2, gone, &h), 0);
+	assert_int_equal(shk_isolate_cgroup(T.iso2, T.cg_app, &keep), 0);
+	assert_int_equal(shk_isolator_prune(T.iso2), 0); /* both still there */
+	assert_int_equal(rmdir(gone), 0);
+	assert_int_equal(shk_isolator_prune(T.iso2), 1);
+	/* only the kept one's six link pins are left */
+	{
+		DIR *d = opendir(pin);
+		struct dirent *e;
+
+		assert_non_null(d);
+		n = 0;
+		while ((e = readdir(d)))
+			n += !strncmp(e->d_name, "cg", 2);
+		closedir(d);
+		assert_int_equal(n, 6);
+	}
+	assert_null(shk_isolator_find(T.iso2, gone));
+	assert_non_null(shk_isolator_find(T.iso2, T.cg_app));
+	shk_isolation_get_info(keep, &info);
+	assert_true(info.pinned);
+	assert_int_equal(progs_attached(T.cg_app), 6);
+	assert_int_equal(shk_release_cgroup(T.iso2, keep), 0);
+	assert_int_equal(shk_isolator_unpin(T.iso2), 0);
+	shk_isolator_free(T.iso2);
+	T.iso2 = NULL;
+	rmdir(T.pin_dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -816,6 +864,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_allow_list, reset),
 		cmocka_unit_test_teardown(test_refuses_self, reset),
 		cmocka_unit_test_teardown(test_durable, reset),
+		cmocka_unit_test_teardown(test_prune_gone, reset),
 	};
 
 	test_require_root("test_respond_isolate");
