@@ -269,6 +269,7 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	bool process_scope = a->act == SHK_ACT_DENY || a->scope == SHK_SCOPE_PROCESS ||
 			     a->scope == SHK_SCOPE_PROCESS_TREE;
 	struct shk_isolation *iso = NULL;
+	int pin_err = 0;
 	int err = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -371,10 +372,13 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	 * of its latency */
 	out->latency_us = (boottime_ns() - j->ts) / 1000;
 	if (err >= 0 && iso)
-		shk_isolation_pin(x->iso, iso); /* survives a restart */
+		pin_err = shk_isolation_pin(x->iso, iso); /* survives a restart */
 	if (err == -EPERM && !reason[0])
 		shk_safety_check(x->safety, j->t.pid, reason, sizeof(reason));
 	set_result(out, err, reason);
+	if (pin_err < 0 && out->kind == SHK_OUT_DONE)
+		outf(out->error, "in force, but not pinned (a restart would lose it): %s",
+		     strerror(-pin_err));
 	if (out->kind == SHK_OUT_DONE &&
 	    (a->act == SHK_ACT_FREEZE || a->act == SHK_ACT_ISOLATE || a->act == SHK_ACT_QUARANTINE))
 		record_quarantine(x, j, a, abs, out);
@@ -527,7 +531,8 @@ bool shk_executor_idle(struct shk_executor *x)
 struct shk_executor *shk_executor_new(const struct shk_executor_opts *o)
 {
 	struct shk_executor *x = calloc(1, sizeof(*x));
-	struct shk_isolator_opts io = { .pin_dir = o->pin_dir ? o->pin_dir : SHK_ISOLATE_PIN_DIR };
+	struct shk_isolator_opts io = { .pin_dir = o->pin_dir ? o->pin_dir : SHK_ISOLATE_PIN_DIR,
+					.defer_pin = true };
 	int err;
 
 	if (!x)

@@ -61,7 +61,7 @@ struct shk_isolator {
 	struct isolate *skel;
 	struct bpf_program *prog[PROG_NR];
 	char *pin_dir;
-	bool no_netns;
+	bool no_netns, defer_pin;
 	char cg_root[SHK_CGROUP_PATH_MAX];
 	struct shk_isolation *list;
 };
@@ -327,6 +327,7 @@ struct shk_isolator *shk_isolator_new(const struct shk_isolator_opts *opts)
 	if (!iso)
 		return NULL;
 	iso->no_netns = opts && opts->no_netns;
+	iso->defer_pin = opts && opts->defer_pin;
 	err = shk_cgroup_mounts_discover(NULL, &mounts);
 	if (!err && !mounts.v2[0])
 		err = -ENOENT; /* only a v1 hierarchy: cgroup BPF needs v2 */
@@ -567,7 +568,7 @@ int shk_isolate_cgroup(struct shk_isolator *iso, const char *cgroup_path,
 	 * and the engine can escalate (freeze) instead. */
 	err = attach_missing(iso, h, cgfd);
 	close(cgfd);
-	if (!err && iso->pin_dir)
+	if (!err && iso->pin_dir && !iso->defer_pin)
 		err = shk_isolation_pin(iso, h);
 	if (err)
 		goto fail;

@@ -42,6 +42,9 @@ struct shk_isolator_opts {
 	const char *pin_dir;
 	/* Skip the veth/conntrack part (BPF only). */
 	bool no_netns;
+	/* shk_isolate_cgroup() does not pin: the caller pins the isolation
+	 * (shk_isolation_pin) once it is in force and reported */
+	bool defer_pin;
 };
 
 /* Counter slots, as bpf/isolate.bpf.c numbers them. */
