@@ -964,6 +964,16 @@ static void evict_done(void *ctx, int err, const char *msg)
 		t->next = time(NULL) + EVICT_RETRY_S;
 	}
 	pthread_mutex_unlock(&r->ev_mu);
+	/* durable, so that a restart does not remove it again (a record
+	 * released meanwhile is gone: nothing to note) */
+	if (!err) {
+		int me = shk_qstate_mark_pod_removed(r->state_dir ? r->state_dir : SHK_STATE_DIR,
+						     e->id);
+
+		if (me && me != -ENOENT)
+			cli_warn("cannot note in the state that pod %s/%s was removed: %s", e->ns,
+				 e->name, strerror(-me));
+	}
 	snprintf(text, sizeof(text), "quarantined pod %s/%s %s after %us: %s (quarantine %u, rule %s)",
 		 e->ns, e->name, e->delete ? "deleted" : "evicted", r->cfg->k8s_evict_after_s,
 		 err ? "failed" : "done", e->id, e->rule);
@@ -1047,7 +1057,8 @@ static void evict_due(struct run *r)
 		struct evict_ctx *e;
 		char err[SHK_K8S_ERR];
 
-		if (!slash || now - (time_t)q[j].time < (time_t)r->cfg->k8s_evict_after_s)
+		if (!slash || q[j].pod_removed ||
+		    now - (time_t)q[j].time < (time_t)r->cfg->k8s_evict_after_s)
 			continue;
 		if (!t && r->nev < (int)(sizeof(r->ev) / sizeof(r->ev[0]))) {
 			t = &r->ev[r->nev++];

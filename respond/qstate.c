@@ -94,6 +94,7 @@ static int load_locked(const char *dir, struct shk_qrec **ret, size_t *ret_n)
 		copy(r->cgroup, sizeof(r->cgroup), it, "cgroup");
 		copy(r->rule, sizeof(r->rule), it, "rule");
 		copy(r->pod, sizeof(r->pod), it, "pod");
+		r->pod_removed = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "pod_removed"));
 	}
 	*ret = v;
 	*ret_n = n;
@@ -134,6 +135,8 @@ static int save_locked(const char *dir, const struct shk_qrec *v, size_t n)
 		cJSON_AddNumberToObject(o, "pid", v[i].pid);
 		if (v[i].pod[0])
 			cJSON_AddStringToObject(o, "pod", v[i].pod);
+		if (v[i].pod_removed)
+			cJSON_AddTrueToObject(o, "pod_removed");
 		cJSON_AddItemToArray(root, o);
 	}
 	text = cJSON_Print(root);
@@ -241,6 +244,29 @@ int shk_qstate_remove(const char *dir, uint32_t id)
 			if (v[i].id != id)
 				v[k++] = v[i];
 		err = k == n ? -ENOENT : save_locked(dir, v, k);
+	}
+	free(v);
+	close(lk);
+	return err;
+}
+
+int shk_qstate_mark_pod_removed(const char *dir, uint32_t id)
+{
+	struct shk_qrec *v = NULL;
+	size_t n = 0;
+	int lk = lock_dir(dir), err;
+
+	if (lk < 0)
+		return lk;
+	err = load_locked(dir, &v, &n);
+	if (!err) {
+		err = -ENOENT;
+		for (size_t i = 0; i < n; i++)
+			if (v[i].id == id) {
+				v[i].pod_removed = true;
+				err = save_locked(dir, v, n);
+				break;
+			}
 	}
 	free(v);
 	close(lk);

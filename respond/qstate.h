@@ -12,6 +12,7 @@
 #define SHRIKE_QSTATE_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #define SHK_STATE_DIR "/var/lib/shrike"
@@ -24,6 +25,7 @@ struct shk_qrec {
 	int64_t time;       /* when, seconds since the epoch */
 	int pid;            /* the process the alert was about */
 	char pod[320];      /* "ns/name" of a pod labelled through the API, or "" */
+	bool pod_removed;   /* that pod was evicted or deleted (k8s.evict_after_s) */
 };
 
 /* All records; a missing file is zero records. Caller frees *ret. */
@@ -32,6 +34,9 @@ int shk_qstate_load(const char *dir, struct shk_qrec **ret, size_t *ret_n);
 int shk_qstate_add(const char *dir, struct shk_qrec *rec);
 /* Remove the record with this id: 0 or -ENOENT. */
 int shk_qstate_remove(const char *dir, uint32_t id);
+/* Note that the record's pod was removed through the API, so that a
+ * restart does not remove it again: 0 or -ENOENT. */
+int shk_qstate_mark_pod_removed(const char *dir, uint32_t id);
 
 struct shk_isolator;
 /*

@@ -436,6 +436,23 @@ static void test_pod_quarantine_through_api(void **state)
 		}
 		assert_int_equal(evictions, 1);
 	}
+	/* noted in the durable record, so that a restart does not evict the
+	 * pod again */
+	{
+		char qfile[PATH_MAX + 32], *text = NULL;
+
+		snprintf(qfile, sizeof(qfile), "%s/quarantine.json", T.statedir);
+		for (int i = 0; i < 100; i++) {
+			free(text);
+			text = test_read_file(qfile, NULL);
+			if (text && strstr(text, "\"pod_removed\""))
+				break;
+			usleep(20 * 1000);
+		}
+		assert_non_null(text);
+		assert_non_null(strstr(text, "\"pod_removed\""));
+		free(text);
+	}
 
 	/* release through the daemon: thawed, un-isolated, label removed */
 	npatch_before = fakeapi_count(&api);
