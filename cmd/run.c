@@ -353,15 +353,15 @@ static int on_match(const struct shk_rule *rule, struct shk_evalctx *ctx, void *
 
 /* The sensors' figures for the metrics listener, published by the only
  * thread that may read them. */
-static void publish_stats(struct run *r)
+static int publish_stats(struct run *r, struct shk_sensor_stats *ret)
 {
 	struct shk_sensor_stats st = { 0 };
 	struct shk_proctable_stats ps = { 0 };
 	struct shk_counters *per = NULL;
-	int ncpus;
+	int ncpus = shk_sensor_stats_cpu(r->ses.sensor, &st, &per);
 
-	if (shk_sensor_stats(r->ses.sensor, &st))
-		return;
+	if (ncpus < 0)
+		return ncpus;
 	shk_proctable_stats(r->ses.procs, &ps);
 	atomic_store_explicit(&r->m->received, st.received, memory_order_relaxed);
 	atomic_store_explicit(&r->m->drops, st.kernel.drops, memory_order_relaxed);
@@ -372,10 +372,11 @@ static void publish_stats(struct run *r)
 	atomic_store_explicit(&r->m->kp_verdicts, st.kernel.kp_verdicts, memory_order_relaxed);
 	atomic_store_explicit(&r->m->kp_missed, st.kernel.kp_missed, memory_order_relaxed);
 	atomic_store_explicit(&r->m->procs, ps.size, memory_order_relaxed);
-	ncpus = shk_sensor_stats_cpu(r->ses.sensor, &per);
-	if (ncpus > 0)
-		shk_run_metrics_publish_cpu(r->m, per, (unsigned)ncpus);
+	shk_run_metrics_publish_cpu(r->m, per, (unsigned)ncpus);
 	free(per);
+	if (ret)
+		*ret = st;
+	return 0;
 }
 
 static int on_event(const struct shk_event *ev, void *data)
@@ -401,7 +402,7 @@ static int on_event(const struct shk_event *ev, void *data)
 		shk_ctr_inc(&r->m->events[t]);
 	if (ev->hdr->ts_ns - r->last_snap_ns >= 250000000ull) {
 		r->last_snap_ns = ev->hdr->ts_ns;
-		publish_stats(r);
+		publish_stats(r, NULL);
 	}
 	return n < 0 ? n : 0;
 }
@@ -945,9 +946,6 @@ static void evict_done(void *ctx, int err, const char *msg)
 	struct run *r = e->r;
 	struct evict_track *t;
 	char text[800], ts[64], target[330], from[200];
-	uint64_t now = clock_ns(CLOCK_REALTIME);
-	time_t sec = (time_t)(now / 1000000000ull);
-	struct tm tm;
 	struct jw w;
 
 	if (err == -ECANCELED) {
@@ -979,10 +977,7 @@ static void evict_done(void *ctx, int err, const char *msg)
 		 err ? "failed" : "done", e->id, e->rule);
 	snprintf(target, sizeof(target), "pod %s/%s", e->ns, e->name);
 	snprintf(from, sizeof(from), "quarantine %u", e->id);
-	gmtime_r(&sec, &tm);
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09lluZ", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (unsigned long long)(now % 1000000000ull));
+	internal_alert_time(clock_ns(CLOCK_REALTIME), ts, sizeof(ts));
 	jw_init(&w);
 	jw_obj_begin(&w);
 	jw_kstr(&w, "hostname", r->hostname);
@@ -1196,33 +1191,27 @@ static void watch_read(struct run *r)
 	}
 }
 
-/* Once a second: fresh figures for /metrics even when idle, and a
- * rate-limited alert through the outputs when the kernel lost records. */
-static int on_second(void *ctx)
+/* A watched file changed during the last second: the writer has closed
+ * it (IN_CLOSE_WRITE, IN_MOVED_TO); reload as SIGHUP does. */
+static void watch_poll(struct run *r)
 {
-	struct run *r = ctx;
-	struct shk_sensor_stats st;
-	struct drops_report rep;
-	struct drops_counts now;
-	char text[512];
+	char msg[512];
 
-	publish_stats(r);
-	/* a watched file changed during the last second: the writer has
-	 * closed it (IN_CLOSE_WRITE, IN_MOVED_TO); reload as SIGHUP does */
-	if (r->ino_fd >= 0) {
-		watch_read(r);
-		if (r->changed) {
-			char msg[512];
+	if (r->ino_fd < 0)
+		return;
+	watch_read(r);
+	if (!r->changed)
+		return;
+	r->changed = false;
+	cli_info("a policy or config file changed: reloading");
+	if (!reload(r, msg, sizeof(msg)))
+		watch_sync(r); /* the policy list may have changed */
+}
 
-			r->changed = false;
-			cli_info("a policy or config file changed: reloading");
-			if (!reload(r, msg, sizeof(msg)))
-				watch_sync(r); /* the policy list may have changed */
-		}
-	}
-	evict_due(r);
-	/* outputs a reload replaced: reaped once drained, and what they
-	 * lost said then (their counters leave /metrics with them) */
+/* Outputs a reload replaced: reaped once drained, and what they lost said
+ * then (their counters leave /metrics with them). */
+static void outputs_reap(struct run *r)
+{
 	for (int i = 0; i < r->nretired; i++) {
 		struct shk_sink_stats ss;
 
@@ -1235,7 +1224,24 @@ static int on_second(void *ctx)
 				 ss.name, ss.kind, (unsigned long long)ss.sent,
 				 (unsigned long long)ss.dropped, (unsigned long long)ss.failed);
 	}
-	if (shk_sensor_stats(r->ses.sensor, &st))
+}
+
+/* Once a second: fresh figures for /metrics even when idle, and a
+ * rate-limited alert through the outputs when the kernel lost records. */
+static int on_second(void *ctx)
+{
+	struct run *r = ctx;
+	struct shk_sensor_stats st;
+	struct drops_report rep;
+	struct drops_counts now;
+	char text[512];
+	int err;
+
+	err = publish_stats(r, &st);
+	watch_poll(r);
+	evict_due(r);
+	outputs_reap(r);
+	if (err) /* the figures publish_stats() read */
 		return 0;
 	now = drop_counts(&st);
 	if (!drops_watch_check(&r->drops, &now, clock_ns(CLOCK_MONOTONIC), &rep))

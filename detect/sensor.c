@@ -560,34 +560,24 @@ int shk_sensor_consume(struct shk_sensor *s)
 	return n > INT_MAX ? INT_MAX : (int)n;
 }
 
-/* One lookup of the per-CPU counters: CPU i in (*ret)[i], allocated. */
-static int read_counters(const struct shk_sensor *s, struct shk_counters **ret)
+int shk_sensor_stats_cpu(const struct shk_sensor *s, struct shk_sensor_stats *ret,
+			 struct shk_counters **ret_per)
 {
 	struct shk_counters *per;
 	uint32_t zero = 0;
-	int fd = bpf_map__fd(s->skel->maps.counters);
+	int fd = bpf_map__fd(s->skel->maps.counters), n = s->ncpus;
 
-	per = calloc((size_t)s->ncpus, sizeof(*per));
+	memset(ret, 0, sizeof(*ret));
+	per = calloc((size_t)n, sizeof(*per));
 	if (!per)
 		return -ENOMEM;
+	/* one lookup gives every CPU's counters; the totals are their sums */
 	if (bpf_map_lookup_elem(fd, &zero, per)) {
 		int err = -errno;
 
 		free(per);
 		return err;
 	}
-	*ret = per;
-	return s->ncpus;
-}
-
-int shk_sensor_stats(const struct shk_sensor *s, struct shk_sensor_stats *ret)
-{
-	struct shk_counters *per;
-	int n = read_counters(s, &per);
-
-	memset(ret, 0, sizeof(*ret));
-	if (n < 0)
-		return n;
 	for (int i = 0; i < n; i++) {
 		ret->kernel.emitted += per[i].emitted;
 		ret->kernel.drops += per[i].drops;
@@ -598,14 +588,19 @@ int shk_sensor_stats(const struct shk_sensor *s, struct shk_sensor_stats *ret)
 		ret->kernel.kp_missed += per[i].kp_missed;
 		ret->kernel.kp_verdicts += per[i].kp_verdicts;
 	}
-	free(per);
 	ret->received = s->received;
 	ret->malformed = s->malformed;
 	ret->abi_mismatch = s->abi_mismatch;
-	return 0;
+	if (ret_per)
+		*ret_per = per;
+	else
+		free(per);
+	return n;
 }
 
-int shk_sensor_stats_cpu(const struct shk_sensor *s, struct shk_counters **ret_per)
+int shk_sensor_stats(const struct shk_sensor *s, struct shk_sensor_stats *ret)
 {
-	return read_counters(s, ret_per);
+	int n = shk_sensor_stats_cpu(s, ret, NULL);
+
+	return n < 0 ? n : 0;
 }

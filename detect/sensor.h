@@ -108,10 +108,12 @@ int shk_sensor_fd(const struct shk_sensor *s);
 int shk_sensor_consume(struct shk_sensor *s);
 
 int shk_sensor_stats(const struct shk_sensor *s, struct shk_sensor_stats *ret);
-/* The kernel counters of each possible CPU, CPU i in (*ret_per)[i]: the
- * number of CPUs, or a negative errno. *ret_per is allocated (the caller
- * frees it) and set only on success. The kernel's counters are per CPU,
- * so a loss can be traced to the CPU that suffered it. */
-int shk_sensor_stats_cpu(const struct shk_sensor *s, struct shk_counters **ret_per);
+/* The same, and with ret_per the kernel counters of each possible CPU,
+ * CPU i in (*ret_per)[i], from the same read: the number of CPUs, or a
+ * negative errno. *ret_per is allocated (the caller frees it) and set only
+ * on success. The kernel's counters are per CPU, so a loss can be traced
+ * to the CPU that suffered it. */
+int shk_sensor_stats_cpu(const struct shk_sensor *s, struct shk_sensor_stats *ret,
+			 struct shk_counters **ret_per);
 
 #endif
