@@ -71,18 +71,24 @@ static void kcount(struct jw *w, const char *k, uint64_t v)
 	jw_kstr(w, k, s);
 }
 
+void internal_alert_time(uint64_t epoch_ns, char *buf, size_t size)
+{
+	time_t sec = (time_t)(epoch_ns / 1000000000ull);
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%09" PRIu64 "Z", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 (uint64_t)(epoch_ns % 1000000000ull));
+}
+
 int drops_alert_json(struct jw *w, const struct drops_report *r, const char *hostname,
 		     uint64_t epoch_ns)
 {
-	time_t sec = (time_t)(epoch_ns / 1000000000ull);
 	char text[512], ts[64];
-	struct tm tm;
 
 	drops_alert_text(r, text, sizeof(text));
-	gmtime_r(&sec, &tm);
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%09" PRIu64 "Z", tm.tm_year + 1900,
-		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-		 (uint64_t)(epoch_ns % 1000000000ull));
+	internal_alert_time(epoch_ns, ts, sizeof(ts));
 	jw_obj_begin(w);
 	jw_kstr(w, "hostname", hostname ? hostname : "");
 	jw_kstr(w, "output", text);

@@ -54,6 +54,9 @@ bool drops_watch_check(struct drops_watch *w, const struct drops_counts *now, ui
 
 /* The alert line ("shrike internal: events dropped. ..."). */
 void drops_alert_text(const struct drops_report *r, char *buf, size_t size);
+/* An alert's "time" (Falco's: ISO 8601 UTC with nanoseconds) of epoch_ns,
+ * for shrike's own alerts. */
+void internal_alert_time(uint64_t epoch_ns, char *buf, size_t size);
 /* The alert in Falco's JSON schema (plus an empty "response"); epoch_ns
  * is its time. Returns 0 or -ENOMEM. */
 int drops_alert_json(struct jw *w, const struct drops_report *r, const char *hostname,

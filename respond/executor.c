@@ -268,7 +268,7 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	struct shk_bucket *b = bucket_for(x, j->rule->id);
 	bool process_scope = a->act == SHK_ACT_DENY || a->scope == SHK_SCOPE_PROCESS ||
 			     a->scope == SHK_SCOPE_PROCESS_TREE;
-	struct shk_isolation *iso = NULL;
+	struct shk_isolation *isolation = NULL; /* pinned once timed */
 	int pin_err = 0;
 	int err = 0;
 
@@ -352,7 +352,7 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 		if (err >= 0 && a->act == SHK_ACT_QUARANTINE)
 			err = shk_freeze_cgroup(x->safety, abs, ACTION_TIMEOUT_MS);
 		if (err >= 0)
-			err = x->iso ? shk_isolate_cgroup(x->iso, abs, &iso) : -ENOTSUP;
+			err = x->iso ? shk_isolate_cgroup(x->iso, abs, &isolation) : -ENOTSUP;
 		break;
 	case SHK_ACT_EXEC:
 		err = spawn_exec(x, j, a->cmd);
@@ -371,8 +371,8 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	 * durable record, the pod label) is bookkeeping about it, not part
 	 * of its latency */
 	out->latency_us = (boottime_ns() - j->ts) / 1000;
-	if (err >= 0 && iso)
-		pin_err = shk_isolation_pin(x->iso, iso); /* survives a restart */
+	if (err >= 0 && isolation)
+		pin_err = shk_isolation_pin(x->iso, isolation); /* survives a restart */
 	if (err == -EPERM && !reason[0])
 		shk_safety_check(x->safety, j->t.pid, reason, sizeof(reason));
 	set_result(out, err, reason);

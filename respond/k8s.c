@@ -490,6 +490,21 @@ static void netpol_remember(struct shk_k8s *k, const char *ns)
 	pthread_mutex_unlock(&k->mu);
 }
 
+/* A write whose status `fine` means the wanted state is already there
+ * (409 on a create, 404 on a delete) counts as done; msg then says so, or
+ * says `done` on success (not a retried attempt's error). */
+static int settled(int st, int fine, const char *already, const char *done, char *msg,
+		   size_t msgsz)
+{
+	if (st == fine) {
+		snprintf(msg, msgsz, "%s", already);
+		return 200;
+	}
+	if (st >= 200 && st < 300)
+		snprintf(msg, msgsz, "%s", done);
+	return st;
+}
+
 /* POST the policy; one that exists already (409: someone, maybe another
  * node's shrike, made it first) is what we want. Its content is not
  * checked: an operator may have tightened it. */
@@ -500,13 +515,8 @@ static int create_netpol(struct shk_k8s *k, const struct req *r, char *msg, size
 
 	snprintf(path, sizeof(path), "/apis/networking.k8s.io/v1/namespaces/%s/networkpolicies",
 		 r->ns);
-	st = write_call(k, "POST", path, r->body, "application/json", msg, msgsz);
-	if (st == 409) {
-		snprintf(msg, msgsz, "already there");
-		st = 200;
-	} else if (st >= 200 && st < 300) {
-		snprintf(msg, msgsz, "created"); /* not a retried attempt's error */
-	}
+	st = settled(write_call(k, "POST", path, r->body, "application/json", msg, msgsz), 409,
+		     "already there", "created", msg, msgsz);
 	if (st >= 200 && st < 300)
 		netpol_remember(k, r->ns);
 	return status_errno(st);
@@ -521,13 +531,7 @@ static int delete_netpol(struct shk_k8s *k, const struct req *r, char *msg, size
 	snprintf(path, sizeof(path), "/apis/networking.k8s.io/v1/namespaces/%s/networkpolicies/%s",
 		 r->ns, SHK_K8S_NETPOL_NAME);
 	st = write_call(k, "DELETE", path, NULL, NULL, msg, msgsz);
-	if (st == 404) {
-		snprintf(msg, msgsz, "already gone");
-		st = 200;
-	} else if (st >= 200 && st < 300) {
-		snprintf(msg, msgsz, "deleted");
-	}
-	return status_errno(st);
+	return status_errno(settled(st, 404, "already gone", "deleted", msg, msgsz));
 }
 
 /* Evict (policy/v1 Eviction: PodDisruptionBudgets are honoured, a 429
@@ -545,13 +549,8 @@ static int remove_pod(struct shk_k8s *k, const struct req *r, char *msg, size_t 
 		snprintf(path, sizeof(path), "/api/v1/namespaces/%s/pods/%s", r->ns, r->name);
 		st = write_call(k, "DELETE", path, NULL, NULL, msg, msgsz);
 	}
-	if (st == 404) {
-		snprintf(msg, msgsz, "already gone");
-		st = 200;
-	} else if (st >= 200 && st < 300) {
-		snprintf(msg, msgsz, r->kind == REQ_EVICT ? "evicted" : "deleted");
-	}
-	return status_errno(st);
+	return status_errno(settled(st, 404, "already gone",
+				    r->kind == REQ_EVICT ? "evicted" : "deleted", msg, msgsz));
 }
 
 static void finish(struct shk_k8s *k, struct waiter *w, int err, const char *msg)
