@@ -225,10 +225,19 @@ static void test_sweep_and_forget(void **state)
 	assert_int_equal(shk_containers_sweep(c), 0);
 	snprintf(p, sizeof(p), "%s/cg-a", tmp);
 	assert_int_equal(rmdir(p), 0);
-	/* same name, new directory: another cgroup */
-	snprintf(p, sizeof(p), "%s/cg-b", tmp);
-	assert_int_equal(rmdir(p), 0);
-	assert_int_equal(mkdir(p, 0700), 0);
+	/* same name, new directory: another cgroup. Made before the old one
+	 * goes, so that the filesystem cannot hand it the old inode number
+	 * (rmdir then mkdir sometimes did, and the test then saw one
+	 * cgroup) */
+	{
+		char fresh[PATH_MAX + 8];
+
+		snprintf(p, sizeof(p), "%s/cg-b", tmp);
+		snprintf(fresh, sizeof(fresh), "%s.new", p);
+		assert_int_equal(mkdir(fresh, 0700), 0);
+		assert_int_equal(rmdir(p), 0);
+		assert_int_equal(rename(fresh, p), 0);
+	}
 	assert_int_equal(shk_containers_sweep(c), 2);
 	assert_null(shk_containers_get(c, a, NULL, 0, 0));
 	assert_null(shk_containers_get(c, b, NULL, 0, 0));
