@@ -362,7 +362,7 @@ static int k_priority(struct shk_conf *c, const struct shk_ynode *v)
 
 static int k_json(struct shk_conf *c, const struct shk_ynode *v)
 {
-	bool b;
+	bool b = false;
 	int r = get_bool(c, v, "json_output", &b);
 
 	if (!r)

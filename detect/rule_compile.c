@@ -496,7 +496,7 @@ static int resolve_list(struct cctx *c, uint32_t li)
 	for (uint32_t i = 0; i < l->nitems; i++) {
 		const struct shk_ynode *it = l->items[i];
 		int64_t ri = list_index(c, it->str, it->len);
-		struct item x;
+		struct item x = {0};
 
 		if (ri >= 0 && (uint32_t)ri != li && c->lists[ri].state != 1 &&
 		    c->ld->lists[ri]->index < l->visibility) {

@@ -142,8 +142,8 @@ const cJSON *shrike_run_find(const struct shrike_run *r, const char *rule, const
 	fprintf(stderr, "no '%s' alert with %s ~ '%s'; alerts seen:\n", rule, field ?: "-",
 		needle ?: "-");
 	for (int i = 0; i < r->nalerts; i++)
-		fprintf(stderr, "  %s: %.200s\n", shrike_json_str(r->alerts[i], "rule"),
-			shrike_json_str(r->alerts[i], "output"));
+		fprintf(stderr, "  %s: %.200s\n", shrike_json_str(r->alerts[i], "rule") ?: "-",
+			shrike_json_str(r->alerts[i], "output") ?: "-");
 	return NULL;
 }
 

@@ -99,7 +99,7 @@ static void test_host_and_container(void **state)
 
 static void write_spec(const char *root, const char *id, const char *body)
 {
-	char p[PATH_MAX];
+	char p[PATH_MAX + 128];
 
 	snprintf(p, sizeof(p), "%s/%s", root, id);
 	mkdir(p, 0700);
