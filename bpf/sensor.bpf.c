@@ -1584,9 +1584,8 @@ static __always_inline bool sys_capture(struct rec *r, struct shk_syscall *e, __
 	return true;
 }
 
-static __always_inline int sys_exit_impl(struct pt_regs *regs, long ret, const bool kp)
+static __always_inline int sys_exit_impl(struct pt_regs *regs, long nr, long ret, const bool kp)
 {
-	long nr = regs->orig_ax;
 	struct shk_interest *in = interest_of(nr);
 	struct task_struct *task;
 	struct shk_syscall *e;
@@ -1602,12 +1601,6 @@ static __always_inline int sys_exit_impl(struct pt_regs *regs, long ret, const b
 	task = bpf_get_current_task_btf();
 	if (task->tgid == shk_self_pid)
 		return 0;
-	if (is_compat(task)) {
-		/* ia32 numbers differ from the native table: not decoded,
-		 * but counted so the gap is visible. */
-		COUNT(compat);
-		return 0;
-	}
 	/* Captured only for the kernel policy: a record is worth sending
 	 * only with a verdict. A failed open is not checked, and without a
 	 * verdict waiting in the stash there is nothing to report. */
@@ -1664,16 +1657,52 @@ static __always_inline int sys_exit_impl(struct pt_regs *regs, long ret, const b
 	return 0;
 }
 
+/* ia32 numbers differ from the native table: not decoded, but counted so
+ * the gap is visible. Only the dispatcher sees them at all. */
+static __always_inline bool compat_counted(void)
+{
+	if (!is_compat(bpf_get_current_task_btf()))
+		return false;
+	COUNT(compat);
+	return true;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(shk_sys_exit, struct pt_regs *regs, long ret)
 {
-	return sys_exit_impl(regs, ret, true);
+	if (compat_counted())
+		return 0;
+	return sys_exit_impl(regs, regs->orig_ax, ret, true);
 }
 
 SEC("tp_btf/sys_exit")
 int BPF_PROG(shk_sys_exit_plain, struct pt_regs *regs, long ret)
 {
-	return sys_exit_impl(regs, ret, false);
+	if (compat_counted())
+		return 0;
+	return sys_exit_impl(regs, regs->orig_ax, ret, false);
+}
+
+/*
+ * The same, from one syscall's own tracepoint (syscalls:sys_exit_NAME), so
+ * that syscalls nobody asked about (read, write, close...) run no program
+ * at all. The arguments are in the task's saved user registers, which the
+ * dispatcher is handed directly.
+ */
+SEC("tracepoint")
+int shk_sys_exit_tp(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return sys_exit_impl(regs, ctx->nr, ctx->ret, true);
+}
+
+SEC("tracepoint")
+int shk_sys_exit_tp_plain(struct syscall_trace_exit *ctx)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	return sys_exit_impl(regs, ctx->nr, ctx->ret, false);
 }
 
 /* ---------------------------------------------------------------------- */

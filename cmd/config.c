@@ -416,6 +416,11 @@ static int k_harden(struct shk_conf *c, const struct shk_ynode *v)
 	return get_bool(c, v, "harden", &c->harden);
 }
 
+static int k_compat(struct shk_conf *c, const struct shk_ynode *v)
+{
+	return get_bool(c, v, "compat_syscalls", &c->compat_syscalls);
+}
+
 /* host:port, the host an IPv4 address or "localhost" */
 static int check_addr(struct shk_conf *c, const struct shk_ynode *v, const char *s)
 {
@@ -565,6 +570,7 @@ static const struct {
 	{ "log_level", k_log_level },
 	{ "nice", k_nice },
 	{ "harden", k_harden },
+	{ "compat_syscalls", k_compat },
 	{ "metrics", k_metrics },
 	{ "k8s", k_k8s },
 	{ "outputs", k_outputs },

@@ -19,6 +19,8 @@
  *   log_level: info                    # error | warning | info | debug
  *   nice: -10                          # scheduling priority, [-20, 19]
  *   harden: true                       # seccomp filter after start-up (harden.c)
+ *   compat_syscalls: false             # count 32-bit (int 0x80) syscalls: costs
+ *                                      # a program run on every syscall
  *   metrics: {enabled: true, address: 127.0.0.1:8765}
  *   k8s:                               # the Kubernetes API (respond/k8s.h)
  *     enabled: false                   # pod labels as fields, pod quarantine labels
@@ -88,6 +90,9 @@ struct shk_conf {
 	const char *control_socket;
 	enum shk_log_level log_level;
 	bool harden; /* install the seccomp filter (default true) */
+	/* Count 32-bit (int 0x80) syscalls, which the per-syscall tracepoints
+	 * do not see, at the cost of a program on every syscall's exit. */
+	bool compat_syscalls;
 	/* The daemon's nice value: responses wait for a CPU behind whatever
 	 * the host is busy with (auditd boosts itself the same way). */
 	int nice;

@@ -177,7 +177,8 @@ static void render_events(FILE *f, struct shk_run_metrics *m)
 	       "Records with a string cut at its bound.", get(&m->truncated));
 	simple(f, "shrike_decoder_errors_total", "counter", "Malformed records dropped by the decoder.",
 	       get(&m->malformed));
-	simple(f, "shrike_compat_syscalls_total", "counter", "32-bit syscalls counted, not decoded.",
+	simple(f, "shrike_compat_syscalls_total", "counter", "32-bit (int 0x80) syscalls counted, not decoded; "
+	       "counted only with compat_syscalls: true.",
 	       get(&m->compat));
 	simple(f, "shrike_kernel_verdicts_total", "counter", "Kernel policy verdicts.",
 	       get(&m->kp_verdicts));

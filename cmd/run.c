@@ -474,7 +474,11 @@ static void status_json(struct run *r, struct jw *w)
 	jw_kuint(w, "oversize", st.kernel.oversize);
 	jw_kuint(w, "truncated", st.kernel.truncated);
 	jw_kuint(w, "malformed", st.malformed);
-	jw_kuint(w, "compat_skipped", st.kernel.compat);
+	jw_key(w, "compat_skipped"); /* null: not watched (compat_syscalls) */
+	if (shk_sensor_compat_watched(r->ses.sensor))
+		jw_uint(w, st.kernel.compat);
+	else
+		jw_null(w);
 	jw_kuint(w, "alerts", r->alerts);
 	jw_kuint(w, "below_priority", r->suppressed);
 	jw_kuint(w, "action_queue_full", r->queue_full);
@@ -619,6 +623,7 @@ static void config_switch(struct run *r, struct shk_conf *c2, struct shk_sinks *
 	restart_only("control_socket", str_differs(c1->control_socket, c2->control_socket));
 	restart_only("enforcer", c1->enforcer != c2->enforcer);
 	restart_only("harden", c1->harden != c2->harden);
+	restart_only("compat_syscalls", c1->compat_syscalls != c2->compat_syscalls);
 	restart_only("nice", c1->nice != c2->nice);
 	restart_only("json_output", c1->json_output != c2->json_output);
 	restart_only("metrics", c1->metrics_enabled != c2->metrics_enabled ||
@@ -1322,6 +1327,7 @@ static int apply_config(struct run *r, struct session_opts *so, char **policies,
 		r->json = c->json_output;
 	if (!so->ringbuf_bytes && c->ringbuf_mb)
 		so->ringbuf_bytes = (size_t)c->ringbuf_mb << 20;
+	so->compat_watch = c->compat_syscalls;
 	if (!r->state_dir)
 		r->state_dir = c->state_dir;
 	if (c->control_socket && !strcmp(r->control_path, SHK_CONTROL_PATH))

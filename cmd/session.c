@@ -143,6 +143,7 @@ int session_start(struct session *s, const struct session_opts *o)
 	so.verbose = o->verbose;
 	so.lsm = o->lsm;
 	so.kp = o->kp;
+	so.compat_watch = o->compat_watch;
 	s->boot_to_real_ns = boot_to_real();
 	if (!stat("/proc/self/ns/mnt", &ns))
 		s->own_mntns = (uint32_t)ns.st_ino;
@@ -226,14 +227,17 @@ void session_summary(struct session *s, const char *extra)
 
 	if (!s->sensor || shk_sensor_stats(s->sensor, &st))
 		return;
+	char compat[24] = "unwatched";
+
+	if (shk_sensor_compat_watched(s->sensor))
+		snprintf(compat, sizeof(compat), "%llu", (unsigned long long)st.kernel.compat);
 	fprintf(stderr,
 		"shrike: stopped: events=%llu %sdrops=%llu oversize=%llu truncated=%llu "
-		"malformed=%llu compat_skipped=%llu kp_verdicts=%llu kp_missed=%llu\n",
+		"malformed=%llu compat_skipped=%s kp_verdicts=%llu kp_missed=%llu\n",
 		(unsigned long long)st.received, extra ? extra : "",
 		(unsigned long long)st.kernel.drops, (unsigned long long)st.kernel.oversize,
-		(unsigned long long)st.kernel.truncated, (unsigned long long)st.malformed,
-		(unsigned long long)st.kernel.compat, (unsigned long long)st.kernel.kp_verdicts,
-		(unsigned long long)st.kernel.kp_missed);
+		(unsigned long long)st.kernel.truncated, (unsigned long long)st.malformed, compat,
+		(unsigned long long)st.kernel.kp_verdicts, (unsigned long long)st.kernel.kp_missed);
 	if (s->containers) {
 		struct shk_containers_stats cs;
 

@@ -58,6 +58,8 @@ static void trace_usage(FILE *f)
 		"  --env LIST          environment variables shown for exec (comma\n"
 		"                      separated, or 'all'); default: LD_PRELOAD, PATH, ...\n"
 		"  --ringbuf-mb N      kernel ring buffer size in MiB (default 8)\n"
+		"  --compat            count 32-bit (int 0x80) syscalls, which are otherwise\n"
+		"                      not seen; costs a program run on every syscall\n"
 		"  --list-events       print the events that can be traced and exit\n"
 		"  -v, --verbose       show libbpf and verifier messages\n"
 		"  -h, --help          this help\n"
@@ -213,7 +215,8 @@ int cmd_trace(int argc, char **argv)
 		{ "comm", required_argument, NULL, 'c' },   { "event", required_argument, NULL, 'e' },
 		{ "env", required_argument, NULL, 'E' },    { "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "list-events", no_argument, NULL, 'L' },  { "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },	    { 0 },
+		{ "compat", no_argument, NULL, 'C' },	    { "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
 	struct session_opts so = { .extra_fd = -1 };
 	struct trace *t = calloc(1, sizeof(*t));
@@ -259,6 +262,9 @@ int cmd_trace(int argc, char **argv)
 			goto out;
 		case 'v':
 			so.verbose = true;
+			break;
+		case 'C':
+			so.compat_watch = true;
 			break;
 		case 'h':
 			trace_usage(stdout);

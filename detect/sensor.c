@@ -36,18 +36,23 @@ struct shk_sensor {
 	bool wanted[SHK_SYSCALL_MAX]; /* a rule or the caller wants its records */
 	bool noenter[SHK_SYSCALL_MAX]; /* wanted for state only: no entry context */
 	uint8_t written[SHK_SYSCALL_MAX]; /* the flags in the interest map */
-	/* entry contexts and checks: per-syscall tracepoints where they
-	 * exist (enter_tp[]), else the sys_enter dispatcher */
-	struct bpf_link *enter_tp[SHK_SYSCALL_MAX];
-	bool no_tp[SHK_SYSCALL_MAX]; /* no syscalls:sys_enter_NAME to attach to */
+	/* entry and exit work: per-syscall tracepoints where they exist
+	 * (tp[dir][]), else the sys_enter/sys_exit dispatchers (tp_sync) */
+	struct bpf_link *tp[2][SHK_SYSCALL_MAX];
+	bool no_tp[2][SHK_SYSCALL_MAX]; /* no syscalls:sys_{enter,exit}_NAME */
+	bool absent[SHK_SYSCALL_MAX]; /* not built into this kernel (ENOSYS) */
 	bool kp;         /* the kernel-policy variants are loaded */
+	bool compat_watch; /* keep the sys_exit dispatcher (opts->compat_watch) */
 	uint8_t kp_class[SHK_SYSCALL_MAX];
 	struct shk_event ev; /* large: decoded in place, never on the stack */
 };
 
 static bool verbose_libbpf;
 
-static void enter_sync(struct shk_sensor *s);
+enum { TP_ENTER, TP_EXIT };
+
+static void tp_sync(struct shk_sensor *s, int dir);
+static int sensor_attach_syscalls(struct shk_sensor *s);
 
 /* libbpf's own messages only with --verbose: otherwise the caller reports
  * a failure once, in one line, with context. */
@@ -180,9 +185,18 @@ static int load_skel(struct shk_sensor *s, const struct shk_sensor_opts *opts, b
 	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_plain, !s->kp);
 	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_tp, s->kp);
 	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_tp_plain, !s->kp);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_plain, !s->kp);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_tp, s->kp);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_tp_plain, !s->kp);
+	/* the syscall programs are attached by tp_sync(), as wanted */
+	bpf_program__set_autoattach(s->skel->progs.shk_sys_enter, false);
+	bpf_program__set_autoattach(s->skel->progs.shk_sys_enter_plain, false);
 	bpf_program__set_autoattach(s->skel->progs.shk_sys_enter_tp, false);
 	bpf_program__set_autoattach(s->skel->progs.shk_sys_enter_tp_plain, false);
-	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_plain, !s->kp);
+	bpf_program__set_autoattach(s->skel->progs.shk_sys_exit, false);
+	bpf_program__set_autoattach(s->skel->progs.shk_sys_exit_plain, false);
+	bpf_program__set_autoattach(s->skel->progs.shk_sys_exit_tp, false);
+	bpf_program__set_autoattach(s->skel->progs.shk_sys_exit_tp_plain, false);
 	s->skel->rodata->shk_self_pid = opts ? (uint32_t)opts->self_pid : 0;
 	/* the kernel wakes us each time the unread bytes cross a multiple */
 	if (opts && opts->wakeup_bytes)
@@ -245,6 +259,7 @@ struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor
 		return NULL;
 	s->fn = fn;
 	s->ctx = ctx;
+	s->compat_watch = opts && opts->compat_watch;
 	if (!memlock_raised)
 		s->warning = "could not raise RLIMIT_MEMLOCK (no CAP_SYS_RESOURCE): continuing, "
 			     "kernels >= 5.11 account BPF memory to cgroups instead";
@@ -272,7 +287,7 @@ struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor
 			loaded = true;
 			err = sensor__attach(s->skel);
 			if (!err)
-				enter_sync(s); /* nothing wants an entry context yet */
+				err = sensor_attach_syscalls(s);
 		}
 		if (!err || !s->lsm)
 			break;
@@ -317,10 +332,17 @@ void shk_sensor_free(struct shk_sensor *s)
 	if (!s)
 		return;
 	shk_ring_unmap(&s->ring);
-	for (int nr = 0; nr < SHK_SYSCALL_MAX; nr++)
-		bpf_link__destroy(s->enter_tp[nr]);
+	for (int nr = 0; nr < SHK_SYSCALL_MAX; nr++) {
+		bpf_link__destroy(s->tp[TP_ENTER][nr]);
+		bpf_link__destroy(s->tp[TP_EXIT][nr]);
+	}
 	sensor__destroy(s->skel);
 	free(s);
+}
+
+bool shk_sensor_compat_watched(const struct shk_sensor *s)
+{
+	return s->compat_watch;
 }
 
 /* The tracepoint is named after the kernel's SYSCALL_DEFINE, which is not
@@ -330,56 +352,101 @@ static const char *tp_name(const char *syscall)
 	return !strcmp(syscall, "umount2") ? "umount" : syscall;
 }
 
-static void enter_tp_drop(struct shk_sensor *s, int nr)
+static void tp_drop(struct shk_sensor *s, int dir, int nr)
 {
-	bpf_link__destroy(s->enter_tp[nr]);
-	s->enter_tp[nr] = NULL;
+	bpf_link__destroy(s->tp[dir][nr]);
+	s->tp[dir][nr] = NULL;
 }
 
 /*
- * Entry contexts (SHK_INTEREST_ENTER) and entry checks of the kernel policy
- * are wanted for a handful of syscalls (the setuid family, ptrace, module
- * loads, mount...). The sys_enter dispatcher would run a BPF program on
- * every syscall of every task for them; each syscall's own tracepoint
- * (syscalls:sys_enter_NAME) costs the others one bit test in the kernel.
- * So: one tracepoint link per syscall that needs entry, and the dispatcher
- * only when one of them has no tracepoint (a kernel without
- * CONFIG_FTRACE_SYSCALLS, tracefs not mounted, or a name that differs).
- * Never both for one syscall, or it would be handled twice.
+ * Whether the kernel has syscall tracepoints at all. Where it does, a
+ * syscall without one is not built in (init_module without
+ * CONFIG_MODULES): it always fails with ENOSYS, there is nothing to see,
+ * and it must not drag every other syscall through the dispatcher.
  */
-static void enter_sync(struct shk_sensor *s)
+static bool syscall_tps_exist(void)
 {
-	const uint8_t e = SHK_INTEREST_ENTER | SHK_INTEREST_KP_ENTER;
-	struct bpf_link **l = s->kp ? &s->skel->links.shk_sys_enter : &s->skel->links.shk_sys_enter_plain;
-	struct bpf_program *p = s->kp ? s->skel->progs.shk_sys_enter : s->skel->progs.shk_sys_enter_plain;
-	struct bpf_program *tp =
-		s->kp ? s->skel->progs.shk_sys_enter_tp : s->skel->progs.shk_sys_enter_tp_plain;
-	bool wide = false, need_any = false;
+	return !access("/sys/kernel/tracing/events/syscalls/sys_exit_close", F_OK) ||
+	       !access("/sys/kernel/debug/tracing/events/syscalls/sys_exit_close", F_OK);
+}
+
+/* The interest flags that make a syscall need a program at entry or exit
+ * (what shk_sys_enter and shk_sys_exit test before doing anything). */
+static const uint8_t tp_need[2] = {
+	[TP_ENTER] = SHK_INTEREST_ENTER | SHK_INTEREST_KP_ENTER,
+	[TP_EXIT] = SHK_INTEREST_EXIT | SHK_INTEREST_KP_EXIT | SHK_INTEREST_KP_ENTER |
+		    SHK_INTEREST_KP_STASH,
+};
+
+static struct bpf_link **tp_wide_link(struct shk_sensor *s, int dir, struct bpf_program **ret_prog)
+{
+	struct sensor *k = s->skel;
+
+	if (dir == TP_ENTER) {
+		*ret_prog = s->kp ? k->progs.shk_sys_enter : k->progs.shk_sys_enter_plain;
+		return s->kp ? &k->links.shk_sys_enter : &k->links.shk_sys_enter_plain;
+	}
+	*ret_prog = s->kp ? k->progs.shk_sys_exit : k->progs.shk_sys_exit_plain;
+	return s->kp ? &k->links.shk_sys_exit : &k->links.shk_sys_exit_plain;
+}
+
+/*
+ * Entry work (the setuid family's caller context, the kernel policy's entry
+ * checks) and exit work (the records) are wanted for a known set of
+ * syscalls. A dispatcher on sys_enter/sys_exit would run a BPF program on
+ * every syscall of every task, read and write and close included; each
+ * syscall's own tracepoint (syscalls:sys_{enter,exit}_NAME) costs the
+ * others one bit test in the kernel. So: one tracepoint link per syscall
+ * and direction, and the dispatcher only when one of them has no tracepoint
+ * (a kernel without CONFIG_FTRACE_SYSCALLS, tracefs not mounted, or a name
+ * that differs). Never both for one syscall, or it would be handled twice.
+ *
+ * The kernel's syscall tracepoints leave out 32-bit (int 0x80) syscalls, so
+ * without the dispatcher those are not even counted: shk_sensor_new() keeps
+ * the exit dispatcher when the caller asks for that (opts->compat_watch).
+ */
+static void tp_sync(struct shk_sensor *s, int dir)
+{
+	const uint8_t e = tp_need[dir];
+	struct bpf_program *p, *tp;
+	struct bpf_link **l = tp_wide_link(s, dir, &p);
+	bool wide = dir == TP_EXIT && s->compat_watch, need_any = false;
 	int nr;
 
+	if (dir == TP_ENTER)
+		tp = s->kp ? s->skel->progs.shk_sys_enter_tp : s->skel->progs.shk_sys_enter_tp_plain;
+	else
+		tp = s->kp ? s->skel->progs.shk_sys_exit_tp : s->skel->progs.shk_sys_exit_tp_plain;
 	for (nr = 0; nr < SHK_SYSCALL_MAX; nr++) {
 		bool need = s->written[nr] & e;
 
 		need_any |= need;
-		if (!need && s->enter_tp[nr])
-			enter_tp_drop(s, nr);
-		wide |= need && s->no_tp[nr];
+		if (!need && s->tp[dir][nr])
+			tp_drop(s, dir, nr);
+		wide |= need && s->no_tp[dir][nr];
 	}
 	for (nr = 0; nr < SHK_SYSCALL_MAX && !wide; nr++) {
 		const struct shk_sys_desc *d;
 		char name[64];
 
-		if (!(s->written[nr] & e) || s->enter_tp[nr])
+		if (!(s->written[nr] & e) || s->tp[dir][nr] || s->absent[nr])
 			continue;
 		d = shk_syscall_by_nr(nr);
-		snprintf(name, sizeof(name), "sys_enter_%s", d ? tp_name(d->name) : "");
-		s->enter_tp[nr] = bpf_program__attach_tracepoint(tp, "syscalls", name);
-		if (!s->enter_tp[nr]) {
+		snprintf(name, sizeof(name), "sys_%s_%s", dir == TP_ENTER ? "enter" : "exit",
+			 d ? tp_name(d->name) : "");
+		s->tp[dir][nr] = bpf_program__attach_tracepoint(tp, "syscalls", name);
+		if (!s->tp[dir][nr] && syscall_tps_exist()) {
 			if (verbose_libbpf)
-				fprintf(stderr, "shrike: no tracepoint syscalls:%s: entry work "
-						"goes through the sys_enter dispatcher\n",
-					name);
-			s->no_tp[nr] = true;
+				fprintf(stderr, "shrike: no tracepoint syscalls:%s: %s is not in "
+						"this kernel (ENOSYS), nothing to capture\n",
+					name, d ? d->name : "?");
+			s->absent[nr] = true;
+		} else if (!s->tp[dir][nr]) {
+			if (verbose_libbpf)
+				fprintf(stderr, "shrike: no tracepoint syscalls:%s: the %s goes "
+						"through the dispatcher\n",
+					name, dir == TP_ENTER ? "entry" : "exit");
+			s->no_tp[dir][nr] = true;
 			wide = true;
 		}
 	}
@@ -387,13 +454,26 @@ static void enter_sync(struct shk_sensor *s)
 		*l = bpf_program__attach(p); /* NULL: retried next time */
 	if (wide && *l) {
 		for (nr = 0; nr < SHK_SYSCALL_MAX; nr++)
-			if (s->enter_tp[nr])
-				enter_tp_drop(s, nr);
+			if (s->tp[dir][nr])
+				tp_drop(s, dir, nr);
 	}
-	if ((!wide || !need_any) && *l) {
+	if ((!wide || (!need_any && !(dir == TP_EXIT && s->compat_watch))) && *l) {
 		bpf_link__destroy(*l);
 		*l = NULL;
 	}
+}
+
+/* At start-up nothing is wanted yet: only the compat watch, if asked for,
+ * needs a syscall program. */
+static int sensor_attach_syscalls(struct shk_sensor *s)
+{
+	struct bpf_program *p;
+
+	tp_sync(s, TP_ENTER);
+	tp_sync(s, TP_EXIT);
+	if (s->compat_watch && !*tp_wide_link(s, TP_EXIT, &p))
+		return errno ? -errno : -EINVAL;
+	return 0;
 }
 
 /* Write nr's interest entry from what is wanted: its records (wanted[]),
@@ -418,11 +498,15 @@ static int write_interest(struct shk_sensor *s, const struct shk_sys_desc *d, in
 		in.flags &= (uint8_t)~SHK_INTEREST_ENTER;
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.interest), &key, &in, BPF_ANY))
 		return -errno;
-	if ((s->written[nr] ^ in.flags) & (SHK_INTEREST_ENTER | SHK_INTEREST_KP_ENTER)) {
+	if (s->written[nr] != in.flags) {
+		uint8_t was = s->written[nr];
+
 		s->written[nr] = in.flags;
-		enter_sync(s);
+		if ((was ^ in.flags) & tp_need[TP_ENTER])
+			tp_sync(s, TP_ENTER);
+		if ((was ^ in.flags) & tp_need[TP_EXIT])
+			tp_sync(s, TP_EXIT);
 	}
-	s->written[nr] = in.flags;
 	return 0;
 }
 

@@ -35,6 +35,11 @@ struct shk_sensor_opts {
 	 * the exec and syscall programs are the plain variants, which verify
 	 * in a third of the time. */
 	bool kp;
+	/* Count 32-bit (int 0x80) syscalls. The kernel's per-syscall
+	 * tracepoints do not see them, so this keeps a program on every
+	 * syscall's exit (sys_exit), which costs each syscall of every task
+	 * a program run, read and close included. */
+	bool compat_watch;
 };
 
 /* Totals over all CPUs, plus what userspace counted. */
@@ -58,6 +63,9 @@ int shk_sensor_probe(const char **ret_msg);
 struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor_fn fn, void *ctx,
 				  const char **ret_msg);
 void shk_sensor_free(struct shk_sensor *s);
+/* Whether 32-bit syscalls are counted (opts->compat_watch): if not, the
+ * compat counter stays 0 whatever happens. */
+bool shk_sensor_compat_watched(const struct shk_sensor *s);
 
 /* Capture (or stop capturing) one syscall by name: 0, -ENOENT if shrike
  * does not know it, or -errno from the map update. */
