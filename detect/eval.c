@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "rule_plan.h"
+
 typedef __int128 i128;
 
 /* ---- strings ------------------------------------------------------------ */
@@ -426,16 +428,6 @@ static inline uintptr_t *memo_slot(uintptr_t *memo, const struct shk_fnode *n)
 	return &memo[h >> (64 - MEMO_BITS)];
 }
 
-static bool evtype_check(const struct shk_check *c, bool is_exit, unsigned evtype)
-{
-	bool has;
-
-	if (c->lhs.id == SHK_FIELD_SYSCALL_TYPE && is_exit)
-		return false;
-	has = shk_evtset_has(c->evtypes, evtype);
-	return c->op == SHK_OP_NE ? !has : has;
-}
-
 static bool field_check(const struct shk_check *c, struct shk_evalctx *ctx)
 {
 	struct shk_value v;
@@ -482,7 +474,7 @@ static bool field_check(const struct shk_check *c, struct shk_evalctx *ctx)
 bool shk_eval_check(const struct shk_check *c, struct shk_evalctx *ctx)
 {
 	if (c->rhs == SHK_RHS_EVTYPES)
-		return evtype_check(c, ctx->ev->type == SHK_EV_EXIT, shk_evalctx_evtype(ctx));
+		return shk_check_evtype(c, ctx->ev->type == SHK_EV_EXIT, shk_evalctx_evtype(ctx));
 	return field_check(c, ctx);
 }
 
@@ -507,7 +499,7 @@ static inline bool eval_leaf(const struct shk_fnode *n, struct walk *w)
 	bool r;
 
 	if (c->rhs == SHK_RHS_EVTYPES)
-		return evtype_check(c, w->is_exit, w->evtype);
+		return shk_check_evtype(c, w->is_exit, w->evtype);
 	if (!w->memo)
 		return field_check(c, w->ctx);
 	slot = memo_slot(w->memo, n);
@@ -518,19 +510,10 @@ static inline bool eval_leaf(const struct shk_fnode *n, struct walk *w)
 	return r;
 }
 
-/*
- * Checks that cost many times what the others do: arguments rendered as
- * text (flag names, user names) and regexes. An and/or tries them last,
- * so that a cheap kid usually decides first; its kids have no side
- * effects, so their order does not change its value.
- */
-static inline bool costly(const struct shk_check *c)
-{
-	return c->rhs == SHK_RHS_REGEX || c->lhs.id == SHK_FIELD_EVT_ARG ||
-	       c->lhs.id == SHK_FIELD_EVT_ARGS || c->lhs.id == SHK_FIELD_EVT_INFO;
-}
-
-/* and/or: the kids until one decides; leaves without a call */
+/* and/or: the kids until one decides; leaves without a call. Costly
+ * checks (shk_check_costly()) go last, so that a cheap kid usually
+ * decides first; kids have no side effects, so their order does not
+ * change the node's value. */
 static bool eval_kids(const struct shk_fnode *n, struct walk *w)
 {
 	bool stop_on = n->kind == SHK_FN_OR, r;
@@ -541,7 +524,7 @@ static bool eval_kids(const struct shk_fnode *n, struct walk *w)
 
 		if (k->kind != SHK_FN_CHECK) {
 			r = eval_node(k, w);
-		} else if (i < 64 && costly(k->check)) {
+		} else if (i < 64 && shk_check_costly(k->check)) {
 			later |= 1ull << i;
 			continue;
 		} else {
@@ -586,11 +569,110 @@ bool shk_eval_filter(const struct shk_fnode *n, struct shk_evalctx *ctx)
 	return eval_node(n, &w);
 }
 
+/* ---- plans (rule_plan.h) ---------------------------------------------- */
+
+/* Per event, two bits per node of the plan: decided, and its value. */
+struct pstate {
+	const struct shk_plan *p;
+	struct walk *w;
+	uint64_t known[SHK_PLAN_MAX_NODES / 64];
+	uint64_t val[SHK_PLAN_MAX_NODES / 64];
+};
+
+static bool plan_decide(struct pstate *st, uint32_t q);
+
+/* Most visits find the node decided (rules share their first conjuncts):
+ * that much is inline, the rest a call. */
+static inline bool plan_node(struct pstate *st, uint32_t q)
+{
+	uint64_t bit = 1ull << (q % 64);
+
+	if (st->known[q / 64] & bit)
+		return st->val[q / 64] & bit;
+	return plan_decide(st, q);
+}
+
+/* and/or: the kids until one decides (the plan put the cheap ones first) */
+static bool plan_kids(struct pstate *st, const struct shk_plan_node *nd)
+{
+	const uint16_t *k = st->p->kids + nd->first, *end = k + nd->n;
+	bool stop_on = nd->kind == SHK_FN_OR;
+
+	for (; k < end; k++)
+		if (plan_node(st, *k) == stop_on)
+			return stop_on;
+	return !stop_on;
+}
+
+static bool plan_decide(struct pstate *st, uint32_t q)
+{
+	const struct shk_plan_node *nd = &st->p->nodes[q];
+	uint64_t bit = 1ull << (q % 64);
+	bool r;
+
+	switch (nd->kind) {
+	case SHK_FN_CHECK:
+		/* evt.type checks were folded into the plan; this one is
+		 * left for a type the folding does not know */
+		r = nd->check->rhs == SHK_RHS_EVTYPES
+			    ? shk_check_evtype(nd->check, st->w->is_exit, st->w->evtype)
+			    : field_check(nd->check, st->w->ctx);
+		break;
+	case SHK_FN_NOT:
+		r = !plan_node(st, st->p->kids[nd->first]);
+		break;
+	default:
+		r = plan_kids(st, nd);
+		break;
+	}
+	st->known[q / 64] |= bit;
+	st->val[q / 64] = (st->val[q / 64] & ~bit) | (r ? bit : 0);
+	return r;
+}
+
+static int eval_plan(const struct shk_ruleset *rs, const struct shk_plan *p, struct walk *w,
+		     enum shk_rule_matching matching, shk_match_fn cb, void *data)
+{
+	struct shk_evalctx *ctx = w->ctx;
+	struct pstate st;
+	int matches = 0;
+
+	st.p = p;
+	st.w = w;
+	memset(st.known, 0, (p->nnodes + 63) / 64 * sizeof(st.known[0]));
+	for (uint32_t i = 0; i < p->nrules; i++) {
+		const struct shk_plan_rule *pr = &p->rules[i];
+		const uint16_t *k = p->kids + pr->first, *end = k + pr->n;
+
+		if (ctx->skip_rule && ctx->skip_rule[pr->id])
+			continue;
+		while (k < end && plan_node(&st, *k))
+			k++;
+		if (k < end)
+			continue;
+		matches++;
+		if (cb) {
+			/* what the callback extracts is memoised like the
+			 * rest: no decided node goes stale */
+			int err = cb(&rs->rules[pr->id], ctx, data);
+
+			if (err < 0)
+				return err;
+		}
+		if (matching == SHK_MATCH_FIRST)
+			break;
+	}
+	return matches;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
 int shk_eval_event(const struct shk_ruleset *rs, struct shk_evalctx *ctx,
 		   enum shk_rule_matching matching, shk_match_fn cb, void *data)
 {
 	uintptr_t memo[MEMO_SLOTS];
-	struct walk w = { ctx, 0, false, memo };
+	struct walk w = { ctx, 0, false, NULL };
+	const struct shk_plan *plan;
 	const uint32_t *ids;
 	uint32_t n, split, lo, hi, i, j;
 	int matches = 0;
@@ -600,9 +682,15 @@ int shk_eval_event(const struct shk_ruleset *rs, struct shk_evalctx *ctx,
 	shk_evalctx_begin(ctx, ctx->ev);
 	w.evtype = shk_evalctx_evtype(ctx);
 	w.is_exit = ctx->ev->type == SHK_EV_EXIT;
+	plan = shk_plans_get(rs->plans, w.evtype);
+	if (plan)
+		return eval_plan(rs, plan, &w, matching, cb, data);
+	/* no plan (a ruleset built by hand, or a type with more nodes than
+	 * a plan holds): the rules' conditions as compiled */
 	ids = shk_ruleset_rules_for(rs, w.evtype, &n);
 	if (!ids || !n)
 		return 0;
+	w.memo = memo;
 	memset(memo, 0, sizeof(memo));
 	/* The index lists the rules that name this type, then those without
 	 * an evt.type constraint, each in load order: merge the two runs so

@@ -17,6 +17,7 @@
 
 #include "rule_compile.h"
 #include "rule_parser.h"
+#include "rule_plan.h"
 
 /* ---- arena: everything a ruleset points to, freed at once ------------- */
 
@@ -1806,6 +1807,9 @@ struct shk_ruleset *shk_ruleset_compile(struct shk_loader *ld)
 				      ld->lists[i]->name);
 	if (build_index(rs) < 0)
 		goto nomem;
+	rs->plans = shk_plans_build(rs);
+	if (!rs->plans)
+		goto nomem;
 	goto out;
 nomem:
 	shk_ruleset_free(rs);
@@ -1826,6 +1830,7 @@ void shk_ruleset_free(struct shk_ruleset *rs)
 {
 	if (!rs)
 		return;
+	shk_plans_free(rs->plans);
 	arena_free(rs->arena);
 	free(rs->rules);
 	free(rs->evt_off);

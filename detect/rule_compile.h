@@ -188,6 +188,7 @@ struct shk_rule {
 };
 
 struct shk_arena;
+struct shk_plans;
 
 struct shk_ruleset {
 	struct shk_rule *rules; /* the rules that compiled, in load order */
@@ -199,6 +200,7 @@ struct shk_ruleset {
 	/* private */
 	uint32_t *evt_off; /* SHK_EVTYPE_MAX + 1 offsets into evt_rules */
 	uint32_t *evt_rules;
+	struct shk_plans *plans; /* per event type, for the evaluator (rule_plan.h) */
 	struct shk_arena *arena;
 };
 

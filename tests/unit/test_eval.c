@@ -22,6 +22,7 @@
 #include "decode.h"
 #include "eval.h"
 #include "proctable.h"
+#include "rule_plan.h"
 #include "syscalls.h"
 #include "testlib.h"
 #include "users.h"
@@ -97,7 +98,11 @@ static struct shk_ruleset *compile_yaml(const char *yaml)
 	return rs;
 }
 
-/* Does cond hold for the current event? */
+/*
+ * Does cond hold for the current event? Asked both ways, which must agree:
+ * the condition as compiled (shk_eval_filter()), and the rule as
+ * shk_eval_event() runs it, from its event type's plan (rule_plan.h).
+ */
 static bool holds(const char *cond)
 {
 	char yaml[4096];
@@ -108,6 +113,12 @@ static bool holds(const char *cond)
 	rs = compile_yaml(yaml);
 	assert_int_equal(rs->nrules, 1);
 	r = shk_eval_filter(rs->rules[0].filter, &ctx);
+	if (shk_evtset_has(&rs->rules[0].evtypes, shk_evalctx_evtype(&ctx))) {
+		int n = shk_eval_event(rs, &ctx, SHK_MATCH_ALL, NULL, NULL);
+
+		if (n != (r ? 1 : 0))
+			fail_msg("shk_eval_event() says %d, the condition %d: %s", n, r, cond);
+	}
 	shk_ruleset_free(rs);
 	return r;
 }
@@ -358,7 +369,7 @@ static void test_b64(void **state)
 /* ---- rule indexing, FIRST / ALL -------------------------------------- */
 
 struct seen {
-	const char *names[8];
+	const char *names[16];
 	int n;
 	int fail_at;
 };
@@ -367,7 +378,7 @@ static int on_match(const struct shk_rule *rule, struct shk_evalctx *c, void *da
 {
 	struct seen *s = data;
 
-	if (s->n < 8)
+	if (s->n < 16)
 		s->names[s->n] = rule->name;
 	s->n++;
 	return s->n == s->fail_at ? -EIO : 0;
@@ -423,6 +434,183 @@ static void test_procexit(void **state)
 	decode(&rb, &ev);
 	ctx.ev = &ev;
 	assert_int_equal(shk_eval_event(rs, &ctx, SHK_MATCH_ALL, NULL, NULL), 1);
+	shk_ruleset_free(rs);
+}
+
+/* ---- plans (rule_plan.h) ---------------------------------------------- */
+
+/* cat (700) opening path; ev_open_shadow() with another file. */
+static void ev_open_file(const char *path)
+{
+	struct shk_syscall *s = sys_rec(&rb, "openat", 700, 600, "cat", 3);
+
+	s->args[0] = (uint64_t)AT_FDCWD;
+	s->args[2] = O_RDONLY;
+	s->fd[SHK_FD_RES].fd = 3;
+	s->fd[SHK_FD_RES].type = SHK_FD_FILE;
+	rb_str(&rb, &s->str[SHK_SYS_PATH], path, strlen(path));
+	rb_str(&rb, &s->str[SHK_SYS_RAW], path, strlen(path));
+	decode(&rb, &ev);
+	shk_evalctx_begin(&ctx, &ev);
+}
+
+/*
+ * The rules that match the current event (rule_matching all), in order,
+ * joined by ','. Each rule it evaluates, its condition asked directly,
+ * must say the same as the plan.
+ */
+static const char *matching(const struct shk_ruleset *rs, char *buf, size_t size)
+{
+	struct seen s = { 0 };
+	int n = shk_eval_event(rs, &ctx, SHK_MATCH_ALL, on_match, &s);
+	size_t len = 0;
+
+	assert_true(n >= 0 && n <= 16);
+	buf[0] = '\0';
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? "," : "", s.names[i]);
+	for (uint32_t i = 0; i < rs->nrules; i++) {
+		const struct shk_rule *r = &rs->rules[i];
+		bool want, got = false;
+
+		if (!shk_evtset_has(&r->evtypes, shk_evalctx_evtype(&ctx)) ||
+		    (ctx.skip_rule && ctx.skip_rule[r->id]))
+			continue;
+		want = shk_eval_filter(r->filter, &ctx);
+		for (int k = 0; k < n; k++)
+			got |= !strcmp(s.names[k], r->name);
+		if (want != got)
+			fail_msg("rule '%s': condition %d, shk_eval_event() %d", r->name, want,
+				 got);
+	}
+	return buf;
+}
+
+#define MATCHING(rs, want)                                                                  \
+	do {                                                                                \
+		char b_[1024];                                                              \
+		assert_string_equal(matching(rs, b_, sizeof(b_)), want);                    \
+	} while (0)
+
+/* evt.type checks fold into constants for the event type; the and/or/not
+ * around them must keep their meaning. */
+static void test_plan_folding(void **state)
+{
+	struct shk_ruleset *rs = compile_yaml(
+		"- macro: opened\n  condition: evt.type in (open, openat) and fd.typechar = f\n"
+		RULE("open or exec", "(opened and fd.name = /etc/shadow) or "
+				     "(evt.type = execve and proc.name = cat)")
+		RULE("not exec", "not evt.type = execve and proc.name = cat")
+		RULE("other branch", "(evt.type = execve and fd.name = /etc/shadow) or "
+				     "(opened and proc.name = dog)")
+		RULE("syscall type", "syscall.type != execve and proc.name in (cat, bash)")
+		RULE("always", "evt.type = openat")
+		RULE("not not", "not (evt.type != openat and evt.type != execve) and "
+				"proc.name = cat"));
+	struct shk_exit *x = (struct shk_exit *)rb.b;
+
+	ev_open_shadow();
+	MATCHING(rs, "open or exec,not exec,syscall type,always,not not");
+	ev_exec_cat();
+	MATCHING(rs, "open or exec,not not");
+	/* procexit: syscall.type is <NA>, so even != is false */
+	memset(rb.b, 0, sizeof(*x));
+	rb.pos = sizeof(*x);
+	x->hdr.type = SHK_EV_EXIT;
+	x->hdr.abi = SHK_ABI_VERSION;
+	x->hdr.pid = x->hdr.tid = 600;
+	x->hdr.ts_ns = TS;
+	strcpy(x->comm, "bash");
+	decode(&rb, &ev);
+	ctx.ev = &ev;
+	MATCHING(rs, "");
+	shk_ruleset_free(rs);
+}
+
+/* A node shared between rules is decided once per event: never with the
+ * value of the event before. */
+static void test_plan_across_events(void **state)
+{
+	struct shk_ruleset *rs = compile_yaml(
+		"- macro: shadow\n  condition: fd.name = /etc/shadow\n"
+		RULE("a", "evt.type = openat and shadow and proc.name = cat")
+		RULE("b", "evt.type = openat and not shadow")
+		RULE("c", "evt.type = openat and fd.name = /etc/shadow and proc.pname = bash")
+		RULE("d", "evt.type = openat and (shadow or fd.name = /etc/passwd)"));
+	static const uint8_t skip[4] = { 1, 0, 0, 0 };
+	struct seen s = { 0 };
+
+	ev_open_shadow();
+	MATCHING(rs, "a,c,d");
+	ev_open_file("/etc/passwd");
+	MATCHING(rs, "b,d");
+	ev_open_file("/etc/hosts");
+	MATCHING(rs, "b");
+	ev_open_shadow();
+	MATCHING(rs, "a,c,d");
+	assert_int_equal(shk_eval_event(rs, &ctx, SHK_MATCH_FIRST, on_match, &s), 1);
+	assert_string_equal(s.names[0], "a");
+	/* a rule decided elsewhere is not evaluated, the others are */
+	ctx.skip_rule = skip;
+	MATCHING(rs, "c,d");
+	ctx.skip_rule = NULL;
+	shk_ruleset_free(rs);
+}
+
+/* Equal checks become one node; checks that differ only in the list, the
+ * argument, a transformer, the operator or val() must stay apart. */
+static void test_plan_equal_checks(void **state)
+{
+	struct shk_ruleset *rs = compile_yaml(
+		RULE("set", "evt.type in (openat, execve) and proc.name in (cat, dog)")
+		RULE("other set", "evt.type in (openat, execve) and proc.name in (dog, cow)")
+		RULE("same set", "evt.type in (openat, execve) and proc.name in (dog, cat)")
+		RULE("aname1", "evt.type in (openat, execve) and proc.aname[1] = bash")
+		RULE("aname2", "evt.type in (openat, execve) and proc.aname[2] = bash")
+		RULE("upper", "evt.type in (openat, execve) and toupper(proc.name) = CAT")
+		RULE("plain", "evt.type in (openat, execve) and proc.name = CAT")
+		RULE("prefix", "evt.type = openat and fd.name startswith /etc")
+		RULE("exact", "evt.type = openat and fd.name = /etc")
+		RULE("glob", "evt.type = openat and fd.name glob '/etc/*'")
+		RULE("regex", "evt.type = openat and fd.name regex '/etc/*'")
+		RULE("home", "evt.type = execve and proc.env[HOME] = /home/alice")
+		RULE("path", "evt.type = execve and proc.env[PATH] = /home/alice")
+		RULE("val0", "evt.type = execve and proc.name = val(proc.aname[0])")
+		RULE("valp", "evt.type = execve and proc.name = val(proc.pname)"));
+
+	ev_open_shadow();
+	MATCHING(rs, "set,same set,aname1,upper,prefix,glob,regex");
+	ev_exec_cat();
+	MATCHING(rs, "set,same set,aname1,upper,home,val0");
+	shk_ruleset_free(rs);
+}
+
+/* A type with more nodes than a plan holds is evaluated the long way. */
+static void test_plan_fallback(void **state)
+{
+	const char *head = "- rule: big\n  desc: d\n  output: o\n  priority: WARNING\n"
+			   "  condition: evt.type = openat and (fd.name = /etc/shadow";
+	size_t size = SHK_PLAN_MAX_NODES * 24 + 4096, len;
+	char *yaml = malloc(size);
+	struct shk_ruleset *rs;
+
+	assert_non_null(yaml);
+	len = (size_t)snprintf(yaml, size, "%s", head);
+	for (int i = 0; i <= SHK_PLAN_MAX_NODES; i++)
+		len += (size_t)snprintf(yaml + len, size - len, " or fd.name = /x%d", i);
+	snprintf(yaml + len, size - len, ")\n%s",
+		 RULE("small", "evt.type = execve and proc.name = cat"));
+	rs = compile_yaml(yaml);
+	free(yaml);
+	assert_int_equal(rs->nrules, 2);
+	assert_null(shk_plans_get(rs->plans, shk_evtype_resolve("openat")));
+	assert_non_null(shk_plans_get(rs->plans, shk_evtype_resolve("execve")));
+	ev_open_shadow();
+	MATCHING(rs, "big");
+	ev_open_file("/etc/passwd");
+	MATCHING(rs, "");
+	ev_exec_cat();
+	MATCHING(rs, "small");
 	shk_ruleset_free(rs);
 }
 
@@ -615,6 +803,10 @@ int main(void)
 		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_eval_event),
 		cmocka_unit_test(test_procexit),
+		cmocka_unit_test(test_plan_folding),
+		cmocka_unit_test(test_plan_across_events),
+		cmocka_unit_test(test_plan_equal_checks),
+		cmocka_unit_test(test_plan_fallback),
 		cmocka_unit_test(test_upstream_rules),
 		cmocka_unit_test(test_upstream_incubating),
 	};
