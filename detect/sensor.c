@@ -39,10 +39,10 @@ struct shk_sensor {
 	/* entry and exit work: per-syscall tracepoints where they exist
 	 * (tp[dir][]), else the sys_enter/sys_exit dispatchers (tp_sync) */
 	struct bpf_link *tp[2][SHK_SYSCALL_MAX];
-	bool no_tp[2][SHK_SYSCALL_MAX]; /* no syscalls:sys_{enter,exit}_NAME */
-	bool absent[SHK_SYSCALL_MAX]; /* not built into this kernel (ENOSYS) */
+	bool absent[SHK_SYSCALL_MAX]; /* its tracepoint cannot be attached */
 	bool kp;         /* the kernel-policy variants are loaded */
 	bool compat_watch; /* keep the sys_exit dispatcher (opts->compat_watch) */
+	bool tps;          /* the kernel has syscall tracepoints (tp_sync) */
 	uint8_t kp_class[SHK_SYSCALL_MAX];
 	struct shk_event ev; /* large: decoded in place, never on the stack */
 };
@@ -53,6 +53,7 @@ enum { TP_ENTER, TP_EXIT };
 
 static void tp_sync(struct shk_sensor *s, int dir);
 static int sensor_attach_syscalls(struct shk_sensor *s);
+static bool syscall_tps_exist(void);
 
 /* libbpf's own messages only with --verbose: otherwise the caller reports
  * a failure once, in one line, with context. */
@@ -176,18 +177,25 @@ static int load_skel(struct shk_sensor *s, const struct shk_sensor_opts *opts, b
 	if (!s->skel)
 		return -errno;
 	lsm_autoload(s, lsm);
-	/* one variant of each program: with the kernel policy or plain */
+	/* One variant of each program: with the kernel policy or plain. The
+	 * syscall programs are the per-syscall tracepoint ones where the
+	 * kernel has those, else the dispatchers; the exit dispatcher also
+	 * when 32-bit syscalls are counted. Each is verified at load, and
+	 * the exit program is the biggest: never load one for nothing. */
 	s->kp = opts && opts->kp;
+	s->tps = syscall_tps_exist();
 	bpf_program__set_autoload(s->skel->progs.shk_exec, s->kp);
-	bpf_program__set_autoload(s->skel->progs.shk_sys_enter, s->kp);
-	bpf_program__set_autoload(s->skel->progs.shk_sys_exit, s->kp);
 	bpf_program__set_autoload(s->skel->progs.shk_exec_plain, !s->kp);
-	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_plain, !s->kp);
-	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_tp, s->kp);
-	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_tp_plain, !s->kp);
-	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_plain, !s->kp);
-	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_tp, s->kp);
-	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_tp_plain, !s->kp);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_enter, s->kp && !s->tps);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_plain, !s->kp && !s->tps);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_tp, s->kp && s->tps);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_enter_tp_plain, !s->kp && s->tps);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_exit, s->kp && (!s->tps || s->compat_watch));
+	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_plain,
+				  !s->kp && (!s->tps || s->compat_watch));
+	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_tp, s->kp && s->tps && !s->compat_watch);
+	bpf_program__set_autoload(s->skel->progs.shk_sys_exit_tp_plain,
+				  !s->kp && s->tps && !s->compat_watch);
 	/* the syscall programs are attached by tp_sync(), as wanted */
 	bpf_program__set_autoattach(s->skel->progs.shk_sys_enter, false);
 	bpf_program__set_autoattach(s->skel->progs.shk_sys_enter_plain, false);
@@ -397,20 +405,20 @@ static struct bpf_link **tp_wide_link(struct shk_sensor *s, int dir, struct bpf_
  * every syscall of every task, read and write and close included; each
  * syscall's own tracepoint (syscalls:sys_{enter,exit}_NAME) costs the
  * others one bit test in the kernel. So: one tracepoint link per syscall
- * and direction, and the dispatcher only when one of them has no tracepoint
- * (a kernel without CONFIG_FTRACE_SYSCALLS, tracefs not mounted, or a name
- * that differs). Never both for one syscall, or it would be handled twice.
+ * and direction, and the dispatchers only on a kernel without syscall
+ * tracepoints (no CONFIG_FTRACE_SYSCALLS, or tracefs not mounted). Never
+ * both for one direction, or a syscall would be handled twice.
  *
  * The kernel's syscall tracepoints leave out 32-bit (int 0x80) syscalls, so
- * without the dispatcher those are not even counted: shk_sensor_new() keeps
- * the exit dispatcher when the caller asks for that (opts->compat_watch).
+ * without the dispatcher those are not even counted: with
+ * opts->compat_watch the exit side is the dispatcher's alone.
  */
 static void tp_sync(struct shk_sensor *s, int dir)
 {
 	const uint8_t e = tp_need[dir];
 	struct bpf_program *p, *tp;
 	struct bpf_link **l = tp_wide_link(s, dir, &p);
-	bool wide = dir == TP_EXIT && s->compat_watch, need_any = false;
+	bool wide = !s->tps || (dir == TP_EXIT && s->compat_watch), need_any = false;
 	int nr;
 
 	if (dir == TP_ENTER)
@@ -423,7 +431,6 @@ static void tp_sync(struct shk_sensor *s, int dir)
 		need_any |= need;
 		if (!need && s->tp[dir][nr])
 			tp_drop(s, dir, nr);
-		wide |= need && s->no_tp[dir][nr];
 	}
 	for (nr = 0; nr < SHK_SYSCALL_MAX && !wide; nr++) {
 		const struct shk_sys_desc *d;
@@ -435,20 +442,20 @@ static void tp_sync(struct shk_sensor *s, int dir)
 		snprintf(name, sizeof(name), "sys_%s_%s", dir == TP_ENTER ? "enter" : "exit",
 			 d ? tp_name(d->name) : "");
 		s->tp[dir][nr] = bpf_program__attach_tracepoint(tp, "syscalls", name);
-		if (!s->tp[dir][nr] && syscall_tps_exist()) {
-			if (verbose_libbpf)
-				fprintf(stderr, "shrike: no tracepoint syscalls:%s: %s is not in "
-						"this kernel (ENOSYS), nothing to capture\n",
-					name, d ? d->name : "?");
-			s->absent[nr] = true;
-		} else if (!s->tp[dir][nr]) {
-			if (verbose_libbpf)
-				fprintf(stderr, "shrike: no tracepoint syscalls:%s: the %s goes "
-						"through the dispatcher\n",
-					name, dir == TP_ENTER ? "entry" : "exit");
-			s->no_tp[dir][nr] = true;
-			wide = true;
-		}
+		if (s->tp[dir][nr])
+			continue;
+		/* Where the kernel has syscall tracepoints, a syscall without
+		 * one is not built in (init_module without CONFIG_MODULES):
+		 * it always fails with ENOSYS and there is nothing to see. */
+		if (errno == ENOENT && verbose_libbpf)
+			fprintf(stderr, "shrike: no tracepoint syscalls:%s: %s is not in this "
+					"kernel, nothing to capture\n",
+				name, d ? d->name : "?");
+		else if (errno != ENOENT)
+			fprintf(stderr, "shrike: warning: cannot attach syscalls:%s (%s): %s is not "
+					"captured\n",
+				name, strerror(errno), d ? d->name : "?");
+		s->absent[nr] = true;
 	}
 	if (wide && !*l)
 		*l = bpf_program__attach(p); /* NULL: retried next time */
