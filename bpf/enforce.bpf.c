@@ -55,7 +55,9 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, bool v6)
 	__sync_fetch_and_add(&shk_enforce_verdicts, 1);
 	v.rule = f->v_rule;
 	v.gen = f->v_gen;
-	v.action = f->v_enforce ? SHK_KV_DENIED : SHK_KV_WOULD;
+	/* a kill: process rule: a socket program cannot signal, so the
+	 * connect's exit record kills (shk_kp_unstash) */
+	v.action = !f->v_enforce ? SHK_KV_WOULD : f->v_kill ? SHK_KV_KILLED : SHK_KV_DENIED;
 	v.backend = SHK_KB_CGROUP;
 	tid = task->pid;
 	if (bpf_map_update_elem(&kp_stash, &tid, &v, BPF_ANY))

@@ -44,6 +44,7 @@ struct kp_facts {
 	__u32 v_rule;
 	__u32 v_enforce;
 	__u32 v_gen;
+	__u32 v_kill; /* the rule kills (kill: process), whatever the backend */
 };
 
 struct {
@@ -376,6 +377,7 @@ __noinline int shk_kp_eval_pick(__u32 cls)
 			return 0;
 		f->v_rule = cl->rule;
 		f->v_enforce = cl->enforce;
+		f->v_kill = cl->kill;
 		f->v_gen = conf->gen;
 		return 1;
 	}

@@ -1189,6 +1189,10 @@ __noinline int shk_kp_unstash(__u32 tid, __u32 kv_off)
 
 	if (!v || rec_attach(&r, 0))
 		return 0;
+	/* a kill decided where no signal can be sent (a socket program):
+	 * now, before the call returns (a second SIGKILL is harmless) */
+	if (v->action == SHK_KV_KILLED)
+		bpf_send_signal(SIGKILL);
 	*(struct shk_kverdict *)&r.buf[kv_off & 1023] = *v;
 	r.s->flags |= SHK_F_VERDICT;
 	bpf_map_delete_elem(&kp_stash, &tid);

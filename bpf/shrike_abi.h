@@ -441,7 +441,8 @@ _Static_assert(sizeof(struct shk_kp_akey) == 24, "shk_kp_akey size");
 struct shk_kp_clause {
 	__u32 rule;    /* kernel rule number, 1-based */
 	__u8 enforce;  /* 0: audit (report "would"), 1: enforce */
-	__u8 _pad[3];
+	__u8 kill;     /* a kill: process rule: SIGKILL in every backend */
+	__u8 _pad[2];
 };
 
 struct shk_kp_class_conf {

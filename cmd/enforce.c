@@ -179,7 +179,8 @@ void enforce_status_json(const struct enforce *en, struct jw *w)
 	jw_obj_begin(w);
 	jw_kstr(w, "backend", enforce_backend(en));
 	jw_kstr(w, "note", en->e ? shk_enforcer_note(en->e) : "");
-	jw_kuint(w, "deny_rules_in_kernel", en->kp ? en->kp->nkernel : 0);
+	jw_kuint(w, "deny_rules_in_kernel", en->kp ? en->kp->nkernel - en->kp->nkill : 0);
+	jw_kuint(w, "kill_rules_in_kernel", en->kp ? en->kp->nkill : 0);
 	jw_kuint(w, "deny_rules_fallback", en->kp ? en->kp->nfallback : 0);
 	jw_kuint(w, "generation", en->e ? shk_enforcer_gen(en->e) : 0);
 	jw_kuint(w, "verdicts", en->verdicts);

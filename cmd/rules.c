@@ -76,13 +76,22 @@ int cmd_validate(int argc, char **argv)
 	return nerrors ? 1 : 0;
 }
 
-/* Where a rule's deny runs: "kernel (lsm)", "kernel (signal)", "kernel
- * (cgroup)" or "userspace fallback: REASON"; NULL without deny. */
+/* Where a rule's deny (or, without one, its kill: process) runs: "kernel
+ * (lsm)", "kernel (signal)", "kernel (cgroup)", "userspace fallback:
+ * REASON" for a deny, "userspace: REASON" for a kill; NULL without either.
+ * *ret_what says which action it is about. */
 static const char *deny_where(const struct shk_kpolicy *kp, const struct shk_rule *r,
-			      const char *backend, char *buf, size_t size)
+			      const char *backend, char *buf, size_t size, const char **ret_what)
 {
 	const struct shk_kp_rule *k = kp ? shk_kpolicy_rule(kp, r->id) : NULL;
 
+	*ret_what = k && k->kill ? "kill" : "deny";
+	if (k && k->status == SHK_KPS_NONE && k->reason[0]) {
+		/* a kill: process the kernel cannot decide */
+		*ret_what = "kill";
+		snprintf(buf, size, "userspace: %s", k->reason);
+		return buf;
+	}
 	if (!k || k->status == SHK_KPS_NONE)
 		return NULL;
 	if (k->status == SHK_KPS_FALLBACK)
@@ -131,7 +140,9 @@ static void rules_usage(FILE *f)
 		   "enabled, the event types each is evaluated for, where it is defined,\n"
 		   "and for a rule with deny where the deny runs: 'kernel (lsm)', 'kernel\n"
 		   "(signal)', 'kernel (cgroup)' for connects, or 'userspace fallback:\n"
-		   "REASON'. The backend is what 'shrike run --enforcer MODE' (default auto:\n"
+		   "REASON'; for a rule whose action is kill: process (and no deny), where\n"
+		   "the kill runs: in the kernel at the event, or 'userspace: REASON'.\n"
+		   "The backend is what 'shrike run --enforcer MODE' (default auto:\n"
 		   "probed, which needs root) would use. PATH defaults as for 'shrike run'.\n");
 }
 
@@ -148,7 +159,7 @@ int cmd_rules(int argc, char **argv)
 	int npolicies = 0, c, ret = 1;
 	bool json = false;
 	size_t nerrors = 0, nwarnings = 0;
-	const char *backend = NULL, *where;
+	const char *backend = NULL, *where, *what;
 	struct shk_kpolicy *kp = NULL;
 	struct shk_ruleset *rs;
 	char ev[2048], wbuf[320];
@@ -210,7 +221,7 @@ int cmd_rules(int argc, char **argv)
 		const struct shk_rule *r = &rs->rules[i];
 
 		evtypes_text(r, ev, sizeof(ev));
-		where = deny_where(kp, r, backend, wbuf, sizeof(wbuf));
+		where = deny_where(kp, r, backend, wbuf, sizeof(wbuf), &what);
 		if (json) {
 			jw_obj_begin(&w);
 			jw_kstr(&w, "name", r->name);
@@ -225,7 +236,7 @@ int cmd_rules(int argc, char **argv)
 			jw_kstr(&w, "file", r->loc.file ? r->loc.file : "");
 			jw_kuint(&w, "line", r->loc.line);
 			if (where)
-				jw_kstr(&w, "deny", where);
+				jw_kstr(&w, what, where);
 			jw_obj_end(&w);
 		} else {
 			printf("%s\n  priority: %s  enabled: %s  events: %s\n  tags:", r->name,
@@ -234,7 +245,7 @@ int cmd_rules(int argc, char **argv)
 				printf(" %s", r->tags[t]);
 			printf("\n  defined at %s:%u\n", r->loc.file ? r->loc.file : "?", r->loc.line);
 			if (where)
-				printf("  deny: %s\n", where);
+				printf("  %s: %s\n", what, where);
 		}
 	}
 	if (json) {

@@ -519,6 +519,12 @@ static uint8_t *kernel_rules(const struct shk_ruleset *rs, const struct shk_kpol
 		/* argument patterns are scanned in a bounded prefix of argv:
 		 * such rules are checked by the engine as well */
 		v[i] = k && k->status == SHK_KPS_KERNEL && !kp->recheck[rs->rules[i].id];
+		/* a kill: process done in the kernel is still evaluated here:
+		 * where the kernel spared the process (protected, or it saw
+		 * the event otherwise) the alert and the userspace kill, or
+		 * its refusal, must still happen */
+		if (k && k->kill)
+			v[i] = 0;
 	}
 	return v;
 }
@@ -762,9 +768,9 @@ static int reload(struct run *r, char *msg, size_t size)
 	mark_urgent(r);
 	r->reloads++;
 	snprintf(msg, size, "reloaded: %u rules, %u skipped; %u actions, %u enforced; %u deny rules "
-		 "in the kernel, %u falling back",
-		 rs->nrules, rs->nskipped, plan->nactions, plan->nenforce, r->en.kp->nkernel,
-		 r->en.kp->nfallback);
+		 "in the kernel, %u falling back; %u kill rules in the kernel",
+		 rs->nrules, rs->nskipped, plan->nactions, plan->nenforce,
+		 r->en.kp->nkernel - r->en.kp->nkill, r->en.kp->nfallback, r->en.kp->nkill);
 	fprintf(stderr, "shrike: %s\n", msg);
 	return 0;
 fail:

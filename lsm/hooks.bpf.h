@@ -66,8 +66,12 @@ static __always_inline int lsm_verdict(struct kp_facts *f)
 
 	v.rule = f->v_rule;
 	v.gen = f->v_gen;
-	v.action = f->v_enforce ? SHK_KV_DENIED : SHK_KV_WOULD;
+	v.action = !f->v_enforce ? SHK_KV_WOULD : f->v_kill ? SHK_KV_KILLED : SHK_KV_DENIED;
 	v.backend = SHK_KB_LSM;
+	/* a kill: process rule: the call fails and the caller dies before
+	 * it returns to user space */
+	if (f->v_enforce && f->v_kill)
+		bpf_send_signal(SIGKILL);
 	COUNT(kp_verdicts);
 	nr = regs ? (__u32)regs->orig_ax : (__u32)-1;
 	in = nr < SHK_SYSCALL_MAX ? bpf_map_lookup_elem(&interest, &nr) : NULL;

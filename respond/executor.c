@@ -275,10 +275,12 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	memset(out, 0, sizeof(*out));
 	out->action = a;
 	outf(out->target, "pid %d", j->t.pid);
-	if (a->act == SHK_ACT_DENY && j->t.kv_action) {
+	if ((a->act == SHK_ACT_DENY || (a->act == SHK_ACT_KILL && a->in_kernel)) &&
+	    j->t.kv_action) {
 		/* done in the kernel, before this alert existed */
 		outf(out->target, "pid %d (kernel: %s)", j->t.pid, kv_backend_name(j->t.kv_backend));
 		out->kind = j->t.kv_action == SHK_KV_WOULD ? SHK_OUT_WOULD : SHK_OUT_DONE;
+		out->in_kernel = true; /* at the event: latency 0 */
 		return;
 	}
 
@@ -500,7 +502,7 @@ static void *worker(void *arg)
 		n = j.plan->n < 32 ? j.plan->n : 32;
 		for (uint32_t i = 0; i < n; i++) {
 			run_action(x, &j, &j.plan->v[i], &out[i]);
-			if (!out[i].latency_us) /* decided before acting */
+			if (!out[i].latency_us && !out[i].in_kernel) /* decided before acting */
 				out[i].latency_us = (boottime_ns() - j.ts) / 1000;
 		}
 		pthread_mutex_lock(&x->mu);

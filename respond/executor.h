@@ -47,7 +47,9 @@ struct shk_outcome {
 	char target[SHK_OUTCOME_TEXT]; /* "pid 1234", "cgroup /kubepods/..." */
 	char error[SHK_OUTCOME_TEXT];  /* why it failed or was refused */
 	uint64_t latency_us;	       /* from the event to the action's completion (the
-					* durable record and pod label follow it) */
+					* durable record and pod label follow it); 0 for
+					* what the kernel did at the event itself */
+	bool in_kernel;		       /* done (or found would-be) by the kernel policy */
 };
 
 /* Called by the worker for each finished job, with its outcomes. */

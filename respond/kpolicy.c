@@ -147,6 +147,7 @@ struct kclause {
 	uint32_t rule_id;
 	uint32_t kid;
 	bool enforce;
+	bool kill; /* a kill: process rule (shk_kp_clause.kill) */
 	struct klit *lits;
 	uint32_t nlits;
 };
@@ -1211,6 +1212,7 @@ static int emit_class(struct cc *c, unsigned cls)
 		kp->base[cls][SHK_KP_BASE_ALL].w[i / 64] |= 1ull << (i % 64);
 		kp->clause[cls][i].rule = c->cl[cls][i].kid;
 		kp->clause[cls][i].enforce = c->cl[cls][i].enforce;
+		kp->clause[cls][i].kill = c->cl[cls][i].kill;
 		for (uint32_t j = 0; j < c->cl[cls][i].nlits; j++)
 			cc->fields |= F(c->cl[cls][i].lits[j].field);
 	}
@@ -1222,15 +1224,28 @@ static int emit_class(struct cc *c, unsigned cls)
 
 /* ---- rules ----------------------------------------------------------- */
 
-static const struct shk_planned *deny_of(const struct shk_plan *plan, uint32_t rule_id,
-					  struct shk_planned **ret)
+/*
+ * The action the kernel carries out for a rule: its deny, else its
+ * kill: process. A kill of the offending process needs nothing the kernel
+ * lacks, and done there the process dies before the call returns instead
+ * of two thread wakeups later; a kill of a tree, a container or a pod
+ * stays in userspace.
+ */
+static const struct shk_planned *kernel_action_of(const struct shk_plan *plan, uint32_t rule_id,
+						   struct shk_planned **ret)
 {
 	const struct shk_rule_plan *rp = rule_id < plan->nrules ? &plan->rules[rule_id] : NULL;
 
+	*ret = NULL;
 	for (uint32_t i = 0; rp && i < rp->n; i++)
 		if (rp->v[i].act == SHK_ACT_DENY) {
 			*ret = &rp->v[i];
-			return &rp->v[i];
+			return *ret;
+		}
+	for (uint32_t i = 0; rp && i < rp->n; i++)
+		if (rp->v[i].act == SHK_ACT_KILL && rp->v[i].scope == SHK_SCOPE_PROCESS) {
+			*ret = &rp->v[i];
+			return *ret;
 		}
 	return NULL;
 }
@@ -1252,6 +1267,8 @@ static int compile_rule(struct cc *c, const struct shk_rule *r, struct shk_plann
 	for (uint32_t i = 0; i < d.n && !err; i++) {
 		err = lower_clause(c, &d.v[i], r->id, deny->mode == SHK_MODE_ENFORCE, per[i], &cls_of[i]);
 		classes |= cls_of[i];
+		for (unsigned cls = 0; cls < SHK_KP_NCLASS; cls++)
+			per[i][cls].kill = deny->act == SHK_ACT_KILL;
 	}
 	for (unsigned cls = 0; !err && cls < SHK_KP_NCLASS; cls++) {
 		uint32_t need = 0;
@@ -1347,7 +1364,7 @@ struct shk_kpolicy *shk_kpolicy_compile(const struct shk_ruleset *rs, struct shk
 		struct shk_kp_rule *out = &kp->rules[r->id];
 		struct shk_planned *deny = NULL;
 
-		if (!deny_of(plan, r->id, &deny))
+		if (!kernel_action_of(plan, r->id, &deny))
 			continue;
 		if (!r->enabled) {
 			out->status = SHK_KPS_NONE;
@@ -1358,9 +1375,20 @@ struct shk_kpolicy *shk_kpolicy_compile(const struct shk_ruleset *rs, struct shk
 			goto nomem;
 		if (!err) {
 			out->status = SHK_KPS_KERNEL;
+			out->kill = deny->act == SHK_ACT_KILL;
+			kp->nkill += out->kill;
 			kp->kid_rule[out->kid - 1] = r->id;
 			kp->recheck[r->id] = c->rule_has_needle;
 			deny->deny_fallback = false;
+			deny->in_kernel = true;
+			continue;
+		}
+		deny->in_kernel = false;
+		if (deny->act == SHK_ACT_KILL) {
+			/* the kill stays in userspace, as written: no fallback */
+			out->status = SHK_KPS_NONE;
+			snprintf(out->reason, sizeof(out->reason), "%s",
+				 c->why[0] ? c->why : strerror(-err));
 			continue;
 		}
 		out->status = SHK_KPS_FALLBACK;

@@ -15,6 +15,12 @@
  * A rule that does not fit gets a reason and falls back to a userspace kill
  * (an error under --strict). Compiling needs no privileges: `shrike
  * validate` and `shrike rules list` use it to show where each deny runs.
+ *
+ * Rules whose action is `kill: process` (and no deny) are compiled the
+ * same way, with clauses marked kill: where they fit, the kernel kills the
+ * offending task at the event, in every backend, and reports the verdict;
+ * where they do not, the kill stays in userspace as written, with no
+ * warning (status NONE, the reason kept).
  */
 #ifndef SHRIKE_KPOLICY_H
 #define SHRIKE_KPOLICY_H
@@ -37,7 +43,8 @@ enum shk_kp_status {
 };
 
 struct shk_kp_rule {
-	enum shk_kp_status status;
+	enum shk_kp_status status; /* of the deny, else of a kill: process */
+	bool kill;        /* KERNEL: the rule's kill: process, not a deny */
 	uint32_t kid;     /* kernel rule number (1-based) when KERNEL */
 	uint32_t classes; /* bit per enum shk_kp_class */
 	uint32_t nclauses;
@@ -64,6 +71,7 @@ struct shk_kpolicy {
 	uint32_t nrules;
 	uint32_t *kid_rule;	   /* kernel rule number - 1 -> shk_rule.id */
 	uint32_t nkernel, nfallback;
+	uint32_t nkill; /* of nkernel, the kill: process rules */
 	/* the image: conf.gen and host_mntns are set by the loader */
 	struct shk_kp_conf conf;
 	struct shk_kp_bits base[SHK_KP_NCLASS][SHK_KF_NFIELDS + 1];

@@ -46,6 +46,9 @@ struct shk_planned {
 	uint32_t nallow;
 	const char *from;       /* "rule" or the response's name */
 	bool deny_fallback;     /* deny carried out as kill: process */
+	/* deny, kill: process: compiled to the kernel policy, which acts at
+	 * the event and reports a verdict (respond/kpolicy.h) */
+	bool in_kernel;
 	struct shk_loc loc;     /* where the action was written */
 };
 

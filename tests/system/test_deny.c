@@ -43,13 +43,14 @@ static struct {
 	const char *dir;
 	char policy[MAX_PATH];
 	char deny_bin[MAX_PATH], ok_bin[MAX_PATH], audit_bin[MAX_PATH], ctr_bin[MAX_PATH];
-	char named_bin[MAX_PATH];
+	char named_bin[MAX_PATH], kill_bin[MAX_PATH], ukill_bin[MAX_PATH];
 	char secret[MAX_PATH], public[MAX_PATH], secret2[MAX_PATH], script[MAX_PATH];
-	int port_deny, port_ok, listen_fd;
+	int port_deny, port_ok, port_kill, listen_fd;
 	struct outcome exec_deny, exec_ok, symlink, hardlink, dotdot, relative, audit;
 	struct outcome ctr_host, ctr_inside, open_deny, open_ok, open_dirfd, open_rel, prctl_open;
 	struct outcome script_run, memfd, connect_deny, connect_ok, argv_deny, argv_ok;
 	struct outcome dry_exec, dry_open, dry_connect;
+	struct outcome kill_exec, ukill_exec, kill_connect;
 	struct shrike_run run, dry;
 } T;
 
@@ -116,6 +117,29 @@ static const char policy_text[] =
 	"  output: denied connect (to=%%fd.name)\n"
 	"  priority: CRITICAL\n"
 	"  actions: [deny]\n"
+	"  mode: enforce\n"
+	/* kill: process where the kernel can decide: done there, at the
+	 * event, in every backend; where it cannot (proc.vpid): userspace */
+	"- rule: Kill exec of a binary\n"
+	"  desc: t\n"
+	"  condition: shk_test_spawn and proc.exepath = %s\n"
+	"  output: killed exec (exe=%%proc.exepath)\n"
+	"  priority: CRITICAL\n"
+	"  actions: [kill]\n"
+	"  mode: enforce\n"
+	"- rule: Kill exec from userspace\n"
+	"  desc: t\n"
+	"  condition: shk_test_spawn and proc.exepath = %s and proc.vpid > 0\n"
+	"  output: killed exec later (exe=%%proc.exepath)\n"
+	"  priority: CRITICAL\n"
+	"  actions: [kill]\n"
+	"  mode: enforce\n"
+	"- rule: Kill a connect\n"
+	"  desc: t\n"
+	"  condition: evt.type = connect and fd.rport = %d and fd.rip = 127.0.0.1\n"
+	"  output: killed connect (to=%%fd.name)\n"
+	"  priority: CRITICAL\n"
+	"  actions: [kill]\n"
 	"  mode: enforce\n";
 
 static void path_in(char *out, const char *rel)
@@ -269,6 +293,12 @@ static int connect_direct(int port)
 	return err;
 }
 
+static void connect_kill_port(void)
+{
+	connect_direct(T.port_kill);
+	_exit(0); /* reached only if the kernel let it live */
+}
+
 static int free_port(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
@@ -299,14 +329,14 @@ static int listen_on(int *port)
 
 static void prepare(void)
 {
-	char helper[MAX_PATH], sub[MAX_PATH], text[sizeof(policy_text) + 10 * MAX_PATH];
+	char helper[MAX_PATH], sub[MAX_PATH], text[sizeof(policy_text) + 12 * MAX_PATH];
 	const char *helpers = getenv("SHRIKE_TEST_HELPERS");
 	char comm[32] = "";
 	FILE *f;
 
 	T.dir = test_tmpdir();
 	snprintf(helper, sizeof(helper), "%s/marker", helpers ? helpers : ".");
-	for (const char *d = "deny\0audit\0ctr\0sub\0"; *d; d += strlen(d) + 1) {
+	for (const char *d = "deny\0audit\0ctr\0sub\0kill\0ukill\0"; *d; d += strlen(d) + 1) {
 		path_in(sub, d);
 		mkdir(sub, 0755);
 	}
@@ -315,6 +345,10 @@ static void prepare(void)
 	path_in(T.audit_bin, "audit/marker");
 	path_in(T.ctr_bin, "ctr/marker");
 	path_in(T.named_bin, "shk-named");
+	path_in(T.kill_bin, "kill/marker");
+	path_in(T.ukill_bin, "ukill/sleep");
+	copy_file(helper, T.kill_bin, 0755);
+	copy_file("/bin/sleep", T.ukill_bin, 0755);
 	copy_file(helper, T.deny_bin, 0755);
 	copy_file(helper, T.ok_bin, 0755);
 	copy_file(helper, T.audit_bin, 0755);
@@ -331,6 +365,9 @@ static void prepare(void)
 	write_file(T.script, text, 0755);
 	T.listen_fd = listen_on(&T.port_ok);
 	T.port_deny = free_port();
+	do
+		T.port_kill = free_port();
+	while (T.port_kill == T.port_deny);
 	f = fopen("/proc/self/comm", "r");
 	if (!f || !fgets(comm, sizeof(comm), f))
 		fail_msg("comm");
@@ -338,7 +375,7 @@ static void prepare(void)
 	comm[strcspn(comm, "\n")] = '\0';
 	path_in(T.policy, "policy.yaml");
 	snprintf(text, sizeof(text), policy_text, T.deny_bin, T.audit_bin, T.ctr_bin, comm, T.secret,
-		 T.script, T.secret2, T.ok_bin, T.port_deny);
+		 T.script, T.secret2, T.ok_bin, T.port_deny, T.kill_bin, T.ukill_bin, T.port_kill);
 	write_file(T.policy, text, 0644);
 }
 
@@ -395,6 +432,11 @@ static void act(void)
 	run_prog(&T.argv_deny, NULL, m, (char *[]){ T.ok_bin, m, "rename", "--shk-evil", NULL });
 	path_in(m, "m-argv-ok");
 	run_prog(&T.argv_ok, NULL, m, (char *[]){ T.ok_bin, m, "rename", "--shk-good", NULL });
+	path_in(m, "m-kill");
+	run_prog(&T.kill_exec, NULL, m, (char *[]){ T.kill_bin, m, NULL });
+	/* sleeps long enough for the executor to find it alive */
+	run_prog(&T.ukill_exec, NULL, NULL, (char *[]){ T.ukill_bin, "10", NULL });
+	in_child(&T.kill_connect, connect_kill_port);
 }
 
 static int group_setup(void **state)
@@ -502,6 +544,55 @@ static void test_connect_eperm(void **state)
 	expect_alert("Deny a connect", NULL, NULL, "done");
 }
 
+/* The kill response of a rule the kernel can decide */
+static const cJSON *kill_alert(const char *rule, const char *field, const char *needle)
+{
+	const cJSON *a = shrike_run_find(&T.run, rule, field, needle), *r0;
+
+	assert_non_null(a);
+	r0 = shrike_response0(a);
+	assert_non_null(r0);
+	assert_string_equal(shrike_json_str(r0, "action"), "kill");
+	assert_string_equal(shrike_json_str(r0, "outcome"), "done");
+	return r0;
+}
+
+static void test_kill_in_kernel_before_first_instruction(void **state)
+{
+	const cJSON *r0;
+
+	assert_true(killed(&T.kill_exec));
+	/* a userspace kill comes after the alert: the marker, the program's
+	 * first act, would be there by then */
+	assert_false(T.kill_exec.ran);
+	r0 = kill_alert("Kill exec of a binary", "proc.exepath", T.kill_bin);
+	assert_non_null(strstr(shrike_json_str(r0, "target"), "(kernel: "));
+	assert_int_equal(cJSON_GetObjectItemCaseSensitive(r0, "latency_us")->valuedouble, 0);
+}
+
+static void test_kill_in_userspace_where_kernel_cannot(void **state)
+{
+	const cJSON *r0;
+
+	assert_true(killed(&T.ukill_exec));
+	r0 = kill_alert("Kill exec from userspace", "proc.exepath", T.ukill_bin);
+	assert_null(strstr(shrike_json_str(r0, "target"), "kernel"));
+	assert_true(cJSON_GetObjectItemCaseSensitive(r0, "latency_us")->valuedouble > 0);
+}
+
+/* A socket program cannot signal: the connect fails there, and its exit
+ * kills the caller before the call returns. */
+static void test_kill_connect(void **state)
+{
+	const cJSON *r0;
+	char port[16];
+
+	assert_true(killed(&T.kill_connect));
+	snprintf(port, sizeof(port), ":%d", T.port_kill);
+	r0 = kill_alert("Kill a connect", "fd.name", port);
+	assert_non_null(strstr(shrike_json_str(r0, "target"), "(kernel: cgroup)"));
+}
+
 static void test_audit_reports_would(void **state)
 {
 	assert_true(exited0(&T.audit));
@@ -562,6 +653,9 @@ int main(void)
 		cmocka_unit_test(test_open_evasions),
 		cmocka_unit_test(test_argv_pattern),
 		cmocka_unit_test(test_connect_eperm),
+		cmocka_unit_test(test_kill_in_kernel_before_first_instruction),
+		cmocka_unit_test(test_kill_in_userspace_where_kernel_cannot),
+		cmocka_unit_test(test_kill_connect),
 		cmocka_unit_test(test_audit_reports_would),
 		cmocka_unit_test(test_dry_run_blocks_nothing),
 	};

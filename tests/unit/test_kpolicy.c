@@ -482,6 +482,64 @@ static void test_fallback_reasons(void **state)
 	expect_fallback("evt.type = execve and not proc.aname = sshd", "negated proc.aname");
 }
 
+#define KILL_RULE(name, cond, action)                                                        \
+	"- rule: " name "\n  desc: d\n  condition: " cond "\n  output: o\n  priority: CRITICAL\n" \
+	"  actions: [" action "]\n  mode: enforce\n"
+
+/* kill: process is carried out in the kernel where the rule fits, with
+ * clauses marked kill (SIGKILL in every backend); anything else stays in
+ * userspace with no warning, and deny keeps its own meaning. */
+static void test_kill_process_in_kernel(void **state)
+{
+	struct built b;
+	struct facts f = { 0 };
+	const struct shk_rule_plan *rp;
+
+	build(&b,
+	      KILL_RULE("Kill nc", "evt.type = execve and proc.name = nc", "kill")
+	      KILL_RULE("Kill tree", "evt.type = execve and proc.name = socat", "{kill: process_tree}")
+	      KILL_RULE("Kill vpid", "evt.type = execve and proc.name = ncat and proc.vpid > 1", "kill")
+	      KILL_RULE("Deny and kill", "evt.type = execve and proc.name = telnet",
+			"deny, {kill: process}"),
+	      true);
+	/* --strict is about deny: a kill that stays in userspace is no error */
+	assert_false(b.strict_failed);
+	assert_int_equal(b.diags.nerrors, 0);
+	assert_int_equal(b.diags.nwarnings, 0);
+
+	assert_int_equal(kr(&b, "Kill nc")->status, SHK_KPS_KERNEL);
+	assert_true(kr(&b, "Kill nc")->kill);
+	rp = shk_plan_for(b.plan, shk_ruleset_find(b.rs, "Kill nc")->id);
+	assert_true(rp->v[0].in_kernel);
+	/* other scopes are not the offending task alone */
+	assert_int_equal(kr(&b, "Kill tree")->status, SHK_KPS_NONE);
+	assert_false(shk_plan_for(b.plan, shk_ruleset_find(b.rs, "Kill tree")->id)->v[0].in_kernel);
+	/* a condition the kernel cannot see: userspace, with the reason */
+	assert_int_equal(kr(&b, "Kill vpid")->status, SHK_KPS_NONE);
+	assert_non_null(strstr(kr(&b, "Kill vpid")->reason, "proc.vpid"));
+	assert_false(shk_plan_for(b.plan, shk_ruleset_find(b.rs, "Kill vpid")->id)->v[0].in_kernel);
+	/* with a deny, the kernel's action is the deny */
+	assert_int_equal(kr(&b, "Deny and kill")->status, SHK_KPS_KERNEL);
+	assert_false(kr(&b, "Deny and kill")->kill);
+	assert_int_equal(b.kp->nkill, 1);
+	assert_int_equal(b.kp->nkernel, 2);
+
+	/* the clause the kernel picks says kill for the kill rule only */
+	f.s[SHK_KF_PROC_NAME] = "nc";
+	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "Kill nc");
+	for (uint32_t i = 0; i < b.kp->conf.cls[SHK_KP_EXEC].nclauses; i++) {
+		const struct shk_kp_clause *cl = &b.kp->clause[SHK_KP_EXEC][i];
+		int64_t id = shk_kpolicy_rule_of(b.kp, cl->rule);
+
+		assert_true(id >= 0);
+		assert_int_equal(cl->kill, !strcmp(b.rs->rules[id].name, "Kill nc"));
+		assert_true(cl->enforce);
+	}
+	f.s[SHK_KF_PROC_NAME] = "socat";
+	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "");
+	unbuild(&b);
+}
+
 static void test_strict_refuses_fallback(void **state)
 {
 	struct built b;
@@ -536,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_protected_never_denied),
 		cmocka_unit_test(test_fallback_reasons),
 		cmocka_unit_test(test_strict_refuses_fallback),
+		cmocka_unit_test(test_kill_process_in_kernel),
 		cmocka_unit_test(test_scale_does_not_grow_lookups),
 	};
 

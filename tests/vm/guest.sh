@@ -30,12 +30,14 @@ expect() {
 absent() {
 	if [ -e "$2" ]; then fail "$1" "$2 exists"; else pass "$1"; fi
 }
-# name, an alert of rule $2 in $4 whose response has outcome $3
+# name, an alert of rule $2 in $4 whose response has outcome $3 (action
+# $5, default deny)
 alert() {
-	if grep -F "\"rule\":\"$2\"" "$4" | grep -q "\"action\":\"deny\"[^}]*\"outcome\":\"$3\""; then
+	a=${5:-deny}
+	if grep -F "\"rule\":\"$2\"" "$4" | grep -q "\"action\":\"$a\"[^}]*\"outcome\":\"$3\""; then
 		pass "$1"
 	else
-		fail "$1" "no alert of '$2' with deny outcome $3"
+		fail "$1" "no alert of '$2' with $a outcome $3"
 	fi
 }
 # Start shrike with "$@" (stdout to $out, stderr to $err); wait until ready.
@@ -109,6 +111,7 @@ mkdir -p /tmp/vmt/bin /tmp/vmt/data /tmp/vmt/m /var/lib/shrike /run
 cp /bin/vmtry /tmp/vmt/bin/evil
 cp /bin/vmtry /tmp/vmt/bin/good
 cp /bin/vmtry /tmp/vmt/bin/vmpriv
+cp /bin/vmtry /tmp/vmt/bin/killme
 ln -s /tmp/vmt/bin/evil /tmp/vmt/sym
 ln /tmp/vmt/bin/evil /tmp/vmt/hard
 echo secret >/tmp/vmt/data/secret
@@ -155,6 +158,11 @@ lsm_cases() { # case prefix; denied outcome (EPERM, or ok in dry-run)
 	[ $d = EPERM ] && dm=EPERM || dm=ENOEXEC
 	expect $p-module-denied $dm vmtry exec /tmp/vmt/bin/vmpriv vmpriv module /tmp/vmt/data/sibling
 	expect $p-module-neighbour ENOEXEC vmtry module /tmp/vmt/data/sibling
+	# kill: process decided in the kernel: the lsm hook refuses the exec
+	# and the caller dies (SIGKILL) before execve returns to it
+	[ $d = EPERM ] && k=rc=137 || k=rc=0
+	expect $p-kill-exec $k sh -c "vmtry exec /tmp/vmt/bin/killme killme mark /tmp/vmt/m/$p-kill >/dev/null; echo rc=\$?"
+	[ $d = EPERM ] && absent $p-kill-no-instruction /tmp/vmt/m/$p-kill
 	# fileless: the image never runs, so its marker never appears
 	expect $p-execmemfd-denied $d vmtry execmemfd /tmp/vmt/bin/good fileless mark /tmp/vmt/m/$p-memfd
 	[ $d = EPERM ] && absent $p-execmemfd-no-instruction /tmp/vmt/m/$p-memfd
@@ -174,6 +182,8 @@ else
 	alert lsm-alert-connect 'vm deny connect' done $out
 	alert lsm-alert-privileged 'vm deny privileged' done $out
 	alert lsm-alert-fileless 'vm deny fileless' done $out
+	alert lsm-alert-kill 'vm kill exec' done $out kill
+	check lsm-kill-in-kernel '"rule":"vm kill exec".*"target":"pid [0-9]* (kernel: lsm)"' $out
 	check lsm-verdicts-counted 'kp_verdicts=[1-9]' $err
 	check lsm-no-missed 'kp_missed=0$' $err
 fi
@@ -219,6 +229,7 @@ else
 	alert dry-alert-connect 'vm deny connect' would $out
 	alert dry-alert-privileged 'vm deny privileged' would $out
 	alert dry-alert-fileless 'vm deny fileless' would $out
+	alert dry-alert-kill 'vm kill exec' would $out kill
 fi
 echo SHRIKE-VM-DONE
 poweroff -f
