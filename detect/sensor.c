@@ -457,6 +457,8 @@ static void tp_sync(struct shk_sensor *s, int dir)
 				name, strerror(errno), d ? d->name : "?");
 		s->absent[nr] = true;
 	}
+	/* the dispatcher only while something needs it */
+	wide = wide && (need_any || (dir == TP_EXIT && s->compat_watch));
 	if (wide && !*l)
 		*l = bpf_program__attach(p); /* NULL: retried next time */
 	if (wide && *l) {
@@ -464,7 +466,7 @@ static void tp_sync(struct shk_sensor *s, int dir)
 			if (s->tp[dir][nr])
 				tp_drop(s, dir, nr);
 	}
-	if ((!wide || (!need_any && !(dir == TP_EXIT && s->compat_watch))) && *l) {
+	if (!wide && *l) {
 		bpf_link__destroy(*l);
 		*l = NULL;
 	}

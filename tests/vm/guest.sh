@@ -89,6 +89,21 @@ check exec-event '"event":"exec".*"exe":"/bin/busybox"' /tmp/trace.json
 check exec-args '"args":\["cat","/tmp/vm-marker"\]' /tmp/trace.json
 check open-abs-path '"event":"openat".*"path":"/tmp/vm-marker"' /tmp/trace.json
 check open-relative '"raw":"./vm-marker".*"path":"/tmp/vm-marker"\|"path":"/tmp/vm-marker".*"raw":"./vm-marker"' /tmp/trace.json
+# without tracefs there are no syscall tracepoints to attach to: the
+# sys_enter/sys_exit dispatchers capture instead, with the same records
+umount /sys/kernel/tracing
+/bin/shrike trace --json --event openat,setuid >/tmp/trace-nt.json 2>/tmp/trace-nt.err &
+spid=$!
+i=0
+while ! grep -q ready /tmp/trace-nt.err 2>/dev/null && [ $i -lt 600 ] && kill -0 $spid 2>/dev/null; do
+	i=$((i + 1))
+	sleep 0.2
+done
+(cd /tmp && cat ./vm-marker >/dev/null)
+sleep 1
+stop
+mount -t tracefs tracefs /sys/kernel/tracing
+check no-tracefs-open '"raw":"./vm-marker".*"path":"/tmp/vm-marker"\|"path":"/tmp/vm-marker".*"raw":"./vm-marker"' /tmp/trace-nt.json
 # kernfs_node->parent (pre-6.15 layout) resolves the cgroup path
 check cgroup-path '"args":\["/bin/true","vm-cgroup-exec"\].*"cgroup":"/vmtest"' /tmp/trace.json
 # inode times: i_ctime (pre-6.6 layout) gives a non-zero ctime
