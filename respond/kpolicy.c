@@ -764,7 +764,7 @@ static int lower(struct cc *c, const struct lit *lt, struct klit *l)
 		return lower_needle(c, k, ck->lhs.id == SHK_FIELD_PROC_CMDLINE, l);
 	case SHK_FIELD_PROC_EXE:
 		return why(c, "proc.exe is argv[0], which the caller chooses: use proc.exepath or "
-			      "proc.name for a kernel deny");
+			      "proc.name for the kernel to decide");
 	default:
 		return why(c, "%s is not visible to the kernel at the operation", fname(ck));
 	}
