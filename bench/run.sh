@@ -359,9 +359,16 @@ done
 total_drops=0
 for loop in $LOOPS; do total_drops=$((total_drops + DROPSUM[$loop])); done
 verdict "$((total_drops == 0))" "no drops: $total_drops events dropped"
-verdict "$((MAX_HWM < MAX_RSS_KIB))" \
-	"shrike RSS: peak $(calc %.1f "$MAX_HWM / 1024") MiB (target < 32 MiB)"
-verdict "$((READY_MAX <= MAX_READY_MS))" "ready time: max ${READY_MAX} ms (target <= ${MAX_READY_MS} ms)"
+if [[ $AGENT == trace ]]; then
+	verdict "$((MAX_HWM < MAX_RSS_KIB))" \
+		"shrike RSS: peak $(calc %.1f "$MAX_HWM / 1024") MiB (target < 32 MiB)"
+	verdict "$((READY_MAX <= MAX_READY_MS))" "ready time: max ${READY_MAX} ms (target <= ${MAX_READY_MS} ms)"
+else
+	# the RSS and ready targets are shrike trace's (the foundation issue);
+	# shrike run also loads rules, policies and outputs
+	echo "INFO  shrike RSS: peak $(calc %.1f "$MAX_HWM / 1024") MiB; ready time: max ${READY_MAX} ms" \
+		"(targets of shrike trace, not checked for $AGENT)"
+fi
 if ((${#TRACE_ARGS[@]})); then
 	echo "note: ran with 'shrike trace ${TRACE_ARGS[*]}': diagnostic, the targets are for all events"
 fi
