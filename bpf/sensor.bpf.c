@@ -1588,6 +1588,65 @@ static __always_inline bool sys_capture(struct rec *r, struct shk_syscall *e, __
 	return true;
 }
 
+/*
+ * An open only the kernel policy wants (no rule asked for its records) and
+ * whose cheap check passed: its path is resolved and decided on first
+ * (shk_kp_open_path(), then shk_kp_open()); the rest of the record (task
+ * context, arguments, the raw path from user memory) is built only for a
+ * verdict, which is rare (shk_kp_open_report()). Two global functions
+ * called one after the other, not nested: the 6.1 verifier bounds the
+ * stack of a call chain to 512 bytes.
+ */
+__noinline int shk_kp_open_path(__u64 ret)
+{
+	struct shk_syscall *e;
+	struct file *f;
+	struct rec r;
+
+	if (rec_begin(&r, sizeof(*e), __builtin_offsetof(struct shk_syscall, str)))
+		return 0;
+	e = (struct shk_syscall *)r.buf;
+	e->fd[0].fd = -1;
+	f = rec_fd(&r, &e->fd[SHK_FD_RES], (int)ret, false);
+	if (!f)
+		return 0;
+	put_path(&r, SHK_SYS_PATH, &f->f_path);
+	return 1;
+}
+
+/* The record begun by shk_kp_open_path(), with a verdict: complete it. */
+__noinline int shk_kp_open_report(__u32 nr, __u64 ret, __u32 kind)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct shk_syscall *e;
+	struct rec r;
+
+	if (!regs || rec_attach(&r, __builtin_offsetof(struct shk_syscall, str)))
+		return 0;
+	e = (struct shk_syscall *)r.buf;
+	fill_hdr(&r, SHK_EV_SYSCALL, task->tgid, task->pid);
+	fill_task_current(&e->task, task);
+	e->ret = (long)ret;
+	e->nr = nr;
+	e->kind = kind;
+	sys_args(regs, e->args);
+	put_str(&r, SHK_SYS_RAW,
+		(void *)(kind == SHK_K_OPENAT || kind == SHK_K_OPENAT2 ? e->args[1] : e->args[0]),
+		SHK_PATH_MAX, true);
+	if (kind == SHK_K_OPENAT2) {
+		/* as sys_capture(): the flags and mode, not the pointer */
+		__u64 how[2] = {};
+
+		bpf_probe_read_user(how, sizeof(how), (void *)e->args[2]);
+		e->args[2] = how[0];
+		e->args[3] = how[1];
+	}
+	r.urgent = true; /* a verdict: report it now */
+	rec_submit(&r);
+	return 1;
+}
+
 static __always_inline int sys_exit_impl(struct pt_regs *regs, long nr, long ret, const bool kp)
 {
 	struct shk_interest *in = interest_of(nr);
@@ -1619,6 +1678,14 @@ static __always_inline int sys_exit_impl(struct pt_regs *regs, long nr, long ret
 
 		if (!bpf_map_lookup_elem(&kp_stash, &tid))
 			return 0;
+	} else if (kp && !(flags & (SHK_INTEREST_EXIT | SHK_INTEREST_KP_STASH |
+					SHK_INTEREST_KP_ENTER))) {
+		/* an open wanted by the kernel policy alone (KP_EXIT is the
+		 * open class's, and its cheap check passed) */
+		if (shk_kp_open_path((__u64)ret) &&
+		    shk_kp_open(as_scalar(task), as_scalar(fd_file(task, (int)ret))))
+			shk_kp_open_report((__u32)nr, (__u64)ret, in->kind);
+		return 0;
 	}
 	kind = in->kind;
 	if (rec_begin(&r, sizeof(*e), __builtin_offsetof(struct shk_syscall, str)))
