@@ -39,7 +39,7 @@ struct shk_sensor {
 	/* entry and exit work: per-syscall tracepoints where they exist
 	 * (tp[dir][]), else the sys_enter/sys_exit dispatchers (tp_sync) */
 	struct bpf_link *tp[2][SHK_SYSCALL_MAX];
-	bool absent[SHK_SYSCALL_MAX]; /* its tracepoint cannot be attached */
+	bool absent[2][SHK_SYSCALL_MAX]; /* its tracepoint cannot be attached */
 	bool kp;         /* the kernel-policy variants are loaded */
 	bool compat_watch; /* keep the sys_exit dispatcher (opts->compat_watch) */
 	bool tps;          /* the kernel has syscall tracepoints (tp_sync) */
@@ -386,15 +386,20 @@ static const uint8_t tp_need[2] = {
 		    SHK_INTEREST_KP_STASH,
 };
 
-static struct bpf_link **tp_wide_link(struct shk_sensor *s, int dir, struct bpf_program **ret_prog)
+/* The programs of one direction: the dispatcher (its link in the skeleton)
+ * and the per-syscall one, in the variant that is loaded. */
+static struct bpf_link **tp_progs(struct shk_sensor *s, int dir, struct bpf_program **ret_wide,
+				  struct bpf_program **ret_tp)
 {
 	struct sensor *k = s->skel;
 
 	if (dir == TP_ENTER) {
-		*ret_prog = s->kp ? k->progs.shk_sys_enter : k->progs.shk_sys_enter_plain;
+		*ret_wide = s->kp ? k->progs.shk_sys_enter : k->progs.shk_sys_enter_plain;
+		*ret_tp = s->kp ? k->progs.shk_sys_enter_tp : k->progs.shk_sys_enter_tp_plain;
 		return s->kp ? &k->links.shk_sys_enter : &k->links.shk_sys_enter_plain;
 	}
-	*ret_prog = s->kp ? k->progs.shk_sys_exit : k->progs.shk_sys_exit_plain;
+	*ret_wide = s->kp ? k->progs.shk_sys_exit : k->progs.shk_sys_exit_plain;
+	*ret_tp = s->kp ? k->progs.shk_sys_exit_tp : k->progs.shk_sys_exit_tp_plain;
 	return s->kp ? &k->links.shk_sys_exit : &k->links.shk_sys_exit_plain;
 }
 
@@ -406,8 +411,9 @@ static struct bpf_link **tp_wide_link(struct shk_sensor *s, int dir, struct bpf_
  * syscall's own tracepoint (syscalls:sys_{enter,exit}_NAME) costs the
  * others one bit test in the kernel. So: one tracepoint link per syscall
  * and direction, and the dispatchers only on a kernel without syscall
- * tracepoints (no CONFIG_FTRACE_SYSCALLS, or tracefs not mounted). Never
- * both for one direction, or a syscall would be handled twice.
+ * tracepoints (no CONFIG_FTRACE_SYSCALLS, or tracefs not mounted). load_skel()
+ * loads one or the other per direction, never both, or a syscall would be
+ * handled twice.
  *
  * The kernel's syscall tracepoints leave out 32-bit (int 0x80) syscalls, so
  * without the dispatcher those are not even counted: with
@@ -416,27 +422,33 @@ static struct bpf_link **tp_wide_link(struct shk_sensor *s, int dir, struct bpf_
 static void tp_sync(struct shk_sensor *s, int dir)
 {
 	const uint8_t e = tp_need[dir];
-	struct bpf_program *p, *tp;
-	struct bpf_link **l = tp_wide_link(s, dir, &p);
-	bool wide = !s->tps || (dir == TP_EXIT && s->compat_watch), need_any = false;
+	struct bpf_program *wide_prog, *tp;
+	struct bpf_link **l = tp_progs(s, dir, &wide_prog, &tp);
+	bool compat = dir == TP_EXIT && s->compat_watch, need_any = false;
 	int nr;
 
-	if (dir == TP_ENTER)
-		tp = s->kp ? s->skel->progs.shk_sys_enter_tp : s->skel->progs.shk_sys_enter_tp_plain;
-	else
-		tp = s->kp ? s->skel->progs.shk_sys_exit_tp : s->skel->progs.shk_sys_exit_tp_plain;
-	for (nr = 0; nr < SHK_SYSCALL_MAX; nr++) {
-		bool need = s->written[nr] & e;
-
-		need_any |= need;
-		if (!need && s->tp[dir][nr])
-			tp_drop(s, dir, nr);
+	if (!s->tps || compat) {
+		for (nr = 0; nr < SHK_SYSCALL_MAX; nr++)
+			need_any |= s->written[nr] & e;
+		/* the dispatcher only while something needs it */
+		if ((need_any || compat) && !*l)
+			*l = bpf_program__attach(wide_prog); /* NULL: retried next time */
+		if (!need_any && !compat && *l) {
+			bpf_link__destroy(*l);
+			*l = NULL;
+		}
+		return;
 	}
-	for (nr = 0; nr < SHK_SYSCALL_MAX && !wide; nr++) {
+	for (nr = 0; nr < SHK_SYSCALL_MAX; nr++) {
 		const struct shk_sys_desc *d;
 		char name[64];
 
-		if (!(s->written[nr] & e) || s->tp[dir][nr] || s->absent[nr])
+		if (!(s->written[nr] & e)) {
+			if (s->tp[dir][nr])
+				tp_drop(s, dir, nr);
+			continue;
+		}
+		if (s->tp[dir][nr] || s->absent[dir][nr])
 			continue;
 		d = shk_syscall_by_nr(nr);
 		snprintf(name, sizeof(name), "sys_%s_%s", dir == TP_ENTER ? "enter" : "exit",
@@ -444,9 +456,8 @@ static void tp_sync(struct shk_sensor *s, int dir)
 		s->tp[dir][nr] = bpf_program__attach_tracepoint(tp, "syscalls", name);
 		if (s->tp[dir][nr])
 			continue;
-		/* Where the kernel has syscall tracepoints, a syscall without
-		 * one is not built in (init_module without CONFIG_MODULES):
-		 * it always fails with ENOSYS and there is nothing to see. */
+		/* no tracepoint where the kernel has them: the syscall is not
+		 * built in (syscall_tps_exist()) */
 		if (errno == ENOENT && verbose_libbpf)
 			fprintf(stderr, "shrike: no tracepoint syscalls:%s: %s is not in this "
 					"kernel, nothing to capture\n",
@@ -455,20 +466,7 @@ static void tp_sync(struct shk_sensor *s, int dir)
 			fprintf(stderr, "shrike: warning: cannot attach syscalls:%s (%s): %s is not "
 					"captured\n",
 				name, strerror(errno), d ? d->name : "?");
-		s->absent[nr] = true;
-	}
-	/* the dispatcher only while something needs it */
-	wide = wide && (need_any || (dir == TP_EXIT && s->compat_watch));
-	if (wide && !*l)
-		*l = bpf_program__attach(p); /* NULL: retried next time */
-	if (wide && *l) {
-		for (nr = 0; nr < SHK_SYSCALL_MAX; nr++)
-			if (s->tp[dir][nr])
-				tp_drop(s, dir, nr);
-	}
-	if (!wide && *l) {
-		bpf_link__destroy(*l);
-		*l = NULL;
+		s->absent[dir][nr] = true;
 	}
 }
 
@@ -476,12 +474,12 @@ static void tp_sync(struct shk_sensor *s, int dir)
  * needs a syscall program. */
 static int sensor_attach_syscalls(struct shk_sensor *s)
 {
-	struct bpf_program *p;
+	struct bpf_program *wide_prog, *tp;
 
 	tp_sync(s, TP_ENTER);
 	tp_sync(s, TP_EXIT);
-	if (s->compat_watch && !*tp_wide_link(s, TP_EXIT, &p))
-		return errno ? -errno : -EINVAL;
+	if (s->compat_watch && !*tp_progs(s, TP_EXIT, &wide_prog, &tp))
+		return -EINVAL; /* the dispatcher did not attach */
 	return 0;
 }
 
