@@ -55,6 +55,16 @@ extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym __wea
 			  (type *)(p))
 /* one field of *p: a direct load in fast mode, a helper read otherwise */
 #define RD(p, field) (shk_fast_reads ? (p)->field : BPF_CORE_READ(p, field))
+/*
+ * The current task, for reading its fields. In fast mode an untrusted
+ * pointer: loads through it read the same memory, but the verifier (v6.2+)
+ * checks each load from a trusted pointer against the kernel's lists of
+ * trusted fields with up to four linear searches of the kernel's BTF by
+ * name, which made that most of the time it took to load the sensors.
+ * Helpers that need the task itself (task storage, pt_regs) take
+ * bpf_get_current_task_btf().
+ */
+#define CUR_TASK() FCAST(bpf_get_current_task_btf(), struct task_struct)
 
 #define AT_FDCWD -100
 #define AF_UNIX 1
@@ -204,7 +214,7 @@ static __always_inline int rec_begin(struct rec *r, __u32 fixed, __u32 str_at)
 	s->flags = 0;
 	r->str_at = str_at;
 	r->urgent = false;
-	r->task = bpf_get_current_task_btf();
+	r->task = CUR_TASK();
 	__builtin_memset(s->ev, 0, fixed & 1023); /* fixed parts are < 1 KiB */
 	return 0;
 }
@@ -307,7 +317,7 @@ static __always_inline void put_components(struct rec *r, int slot, __u32 start)
  */
 static __always_inline void put_path_impl(struct rec *r, int slot, const struct path *p)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
+	struct task_struct *task = CUR_TASK();
 	struct dentry *root_d = task->fs->root.dentry;
 	struct vfsmount *root_m = task->fs->root.mnt;
 	const struct path *path = FCAST(p, const struct path);
@@ -424,7 +434,7 @@ static __always_inline int rec_attach(struct rec *r, __u32 str_at)
 	r->comp = s->comp;
 	r->s = s;
 	r->str_at = str_at & 1023;
-	r->task = bpf_get_current_task_btf();
+	r->task = CUR_TASK();
 	return 0;
 }
 
@@ -558,7 +568,7 @@ static __always_inline void fill_task(struct shk_task *t, struct task_struct *ta
  */
 static __always_inline void fill_task_current(struct shk_task *t, struct task_struct *task)
 {
-	struct task_cache *c = bpf_task_storage_get(&task_ctx, task, 0,
+	struct task_cache *c = bpf_task_storage_get(&task_ctx, bpf_get_current_task_btf(), 0,
 						    BPF_LOCAL_STORAGE_GET_F_CREATE);
 	const struct cred *cred = task->cred;
 	struct nsproxy *ns = task->nsproxy;
@@ -1146,7 +1156,7 @@ __noinline int shk_kp_open_pre(__u32 fd)
 	fields = kp_fields(f, SHK_KP_OPEN);
 	if (!fields)
 		return 0;
-	task = bpf_get_current_task_btf();
+	task = CUR_TASK();
 	file = fd_file(task, (int)fd);
 	if (!file)
 		return 0;
@@ -1233,9 +1243,12 @@ __noinline int shk_kp_entry(__u64 task, __u32 cls, __u32 tid)
  * otherwise triple the exit program's verification time; userspace loads
  * one variant of each (shk_sensor_opts.kp).
  */
-static __always_inline int exec_impl(struct task_struct *task, pid_t old_pid,
-				     struct linux_binprm *bprm, const bool kp)
+static __always_inline int exec_impl(struct task_struct *ttask, pid_t old_pid,
+				     struct linux_binprm *tbprm, const bool kp)
 {
+	/* read through untrusted aliases: see CUR_TASK() */
+	struct task_struct *task = FCAST(ttask, struct task_struct);
+	struct linux_binprm *bprm = FCAST(tbprm, struct linux_binprm);
 	struct shk_exec *e;
 	struct file *f;
 	struct mm_struct *mm;
@@ -1306,8 +1319,10 @@ int BPF_PROG(shk_exec_plain, struct task_struct *task, pid_t old_pid, struct lin
 }
 
 SEC("tp_btf/sched_process_fork")
-int BPF_PROG(shk_fork, struct task_struct *parent, struct task_struct *child)
+int BPF_PROG(shk_fork, struct task_struct *tparent, struct task_struct *tchild)
 {
+	struct task_struct *parent = FCAST(tparent, struct task_struct);
+	struct task_struct *child = FCAST(tchild, struct task_struct);
 	struct shk_fork *e;
 	struct rec r;
 
@@ -1327,8 +1342,9 @@ int BPF_PROG(shk_fork, struct task_struct *parent, struct task_struct *child)
 }
 
 SEC("tp_btf/sched_process_exit")
-int BPF_PROG(shk_exit, struct task_struct *task)
+int BPF_PROG(shk_exit, struct task_struct *ttask)
 {
+	struct task_struct *task = FCAST(ttask, struct task_struct);
 	struct shk_exit *e;
 	struct rec r;
 
@@ -1378,7 +1394,7 @@ static __always_inline int sys_enter_impl(struct pt_regs *regs, long id, const b
 
 	if (!in || !(in->flags & (SHK_INTEREST_ENTER | SHK_INTEREST_KP_ENTER)))
 		return 0;
-	task = bpf_get_current_task_btf();
+	task = CUR_TASK();
 	if (task->tgid == shk_self_pid || is_compat(task))
 		return 0;
 	tid = task->pid;
@@ -1661,7 +1677,7 @@ static __always_inline int sys_exit_impl(struct pt_regs *regs, long nr, long ret
 	if (!(flags & (SHK_INTEREST_EXIT | SHK_INTEREST_KP_EXIT | SHK_INTEREST_KP_ENTER |
 		       SHK_INTEREST_KP_STASH)))
 		return 0;
-	task = bpf_get_current_task_btf();
+	task = CUR_TASK();
 	if (task->tgid == shk_self_pid)
 		return 0;
 	/* Captured only for the kernel policy: a record is worth sending

@@ -2,6 +2,7 @@
 #include "sensor.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +30,10 @@ struct shk_sensor {
 	int ncpus;
 	bool fast_reads;
 	bool lsm; /* the LSM hooks are loaded */
+	/* the kernel's BTF, parsed once for the checks below (a parse takes
+	 * about 0.2 s on a 6.x kernel); dropped once the sensors are up */
+	struct btf *vmlinux;
+	bool vmlinux_tried;
 	const char *warning;
 	uint64_t received, malformed, abi_mismatch;
 	/* per syscall: flags and kernel policy class added to the interest */
@@ -108,18 +113,73 @@ int shk_sensor_probe(const char **ret_msg)
 
 static size_t pow2_at_least(size_t v);
 
+static struct btf *kernel_btf(struct shk_sensor *s)
+{
+	if (!s->vmlinux_tried) {
+		s->vmlinux = btf__load_vmlinux_btf(); /* NULL on error */
+		s->vmlinux_tried = true;
+	}
+	return s->vmlinux;
+}
+
+/*
+ * Whether the kernel's BTF names `name`: a search of its string section,
+ * without parsing the types (a full parse costs about 0.2 s, and libbpf
+ * makes its own when it loads the object). A string that names something
+ * else only costs a refused load, which has a fallback.
+ */
+static bool btf_has_name(const char *name)
+{
+	struct {
+		uint16_t magic;
+		uint8_t version, flags;
+		uint32_t hdr_len, type_off, type_len, str_off, str_len;
+	} h;
+	size_t cap = 8u << 20, len = 0, nlen = strlen(name);
+	char *buf = NULL, *p, *str, *end;
+	bool found = false;
+	ssize_t n;
+	int fd = open(BTF_PATH, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	buf = malloc(cap);
+	while (buf && (n = read(fd, buf + len, cap - len)) > 0) {
+		len += (size_t)n;
+		if (len == cap) {
+			char *b = realloc(buf, cap * 2);
+
+			if (!b)
+				break;
+			buf = b;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	if (!buf || len < sizeof(h))
+		goto out;
+	memcpy(&h, buf, sizeof(h));
+	if (h.magic != 0xeB9F || h.hdr_len < sizeof(h) ||
+	    (uint64_t)h.hdr_len + h.str_off + h.str_len > len)
+		goto out;
+	str = buf + h.hdr_len + h.str_off;
+	end = str + h.str_len;
+	for (p = str; p < end && p + nlen < end; p += strnlen(p, (size_t)(end - p)) + 1) {
+		if (!memcmp(p, name, nlen + 1)) {
+			found = true;
+			break;
+		}
+	}
+out:
+	free(buf);
+	return found;
+}
+
 /* Whether the kernel has the bpf_rdonly_cast() kfunc the fast reads need
  * (see bpf/sensor.bpf.c). */
 static bool have_rdonly_cast(void)
 {
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool ok;
-
-	if (!vmlinux)
-		return false;
-	ok = btf__find_by_name_kind(vmlinux, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
-	btf__free(vmlinux);
-	return ok;
+	return btf_has_name("bpf_rdonly_cast");
 }
 
 /* The kernel function behind an LSM hook, e.g. bpf_lsm_file_open: its
@@ -146,7 +206,7 @@ static int lsm_hook_nargs(const struct btf *vmlinux, const char *hook)
  */
 static void lsm_autoload(struct shk_sensor *s, bool lsm)
 {
-	struct btf *vmlinux = lsm ? btf__load_vmlinux_btf() : NULL;
+	struct btf *vmlinux = lsm ? kernel_btf(s) : NULL;
 	struct bpf_program *p;
 
 	bpf_object__for_each_program(p, s->skel->obj) {
@@ -166,7 +226,6 @@ static void lsm_autoload(struct shk_sensor *s, bool lsm)
 		}
 		bpf_program__set_autoload(p, lsm && nargs >= 0);
 	}
-	btf__free(vmlinux);
 }
 
 /* Open and load the object, with or without fast reads and LSM hooks. */
@@ -302,6 +361,8 @@ struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor
 		s->lsm = false;
 		s->fast_reads = have_rdonly_cast();
 	}
+	btf__free(s->vmlinux);
+	s->vmlinux = NULL;
 	if (err && loaded) {
 		msg = "cannot attach the sensors to their tracepoints";
 		goto fail;
@@ -340,6 +401,7 @@ void shk_sensor_free(struct shk_sensor *s)
 	if (!s)
 		return;
 	shk_ring_unmap(&s->ring);
+	btf__free(s->vmlinux);
 	for (int nr = 0; nr < SHK_SYSCALL_MAX; nr++) {
 		bpf_link__destroy(s->tp[TP_ENTER][nr]);
 		bpf_link__destroy(s->tp[TP_EXIT][nr]);
