@@ -411,6 +411,24 @@ static int k_nice(struct shk_conf *c, const struct shk_ynode *v)
 	return 0;
 }
 
+static int k_realtime(struct shk_conf *c, const struct shk_ynode *v)
+{
+	const char *s = scalar(c, v, "realtime_priority");
+	long n;
+	char *end;
+
+	if (!s)
+		return -EINVAL;
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno || *end || end == s || n < 0 || n > 99)
+		return err_at(c, v,
+			      "realtime_priority: '%s' is not a number in [0, 99] (0: normal scheduling)",
+			      s);
+	c->realtime_priority = (int)n;
+	return 0;
+}
+
 static int k_harden(struct shk_conf *c, const struct shk_ynode *v)
 {
 	return get_bool(c, v, "harden", &c->harden);
@@ -569,6 +587,7 @@ static const struct {
 	{ "control_socket", k_control },
 	{ "log_level", k_log_level },
 	{ "nice", k_nice },
+	{ "realtime_priority", k_realtime },
 	{ "harden", k_harden },
 	{ "compat_syscalls", k_compat },
 	{ "metrics", k_metrics },
@@ -721,6 +740,7 @@ struct shk_conf *shk_config_new(void)
 	c->log_level = SHK_LOG_INFO;
 	c->harden = true;
 	c->nice = SHK_CONFIG_NICE;
+	c->realtime_priority = SHK_CONFIG_REALTIME;
 	c->metrics_enabled = true;
 	c->metrics_addr = SHK_METRICS_ADDR;
 	return c;

@@ -18,6 +18,8 @@
  *   control_socket: /run/shrike/control.sock
  *   log_level: info                    # error | warning | info | debug
  *   nice: -10                          # scheduling priority, [-20, 19]
+ *   realtime_priority: 1               # SCHED_FIFO for the event loop and the
+ *                                      # action worker, [0, 99]; 0: off (realtime.h)
  *   harden: true                       # seccomp filter after start-up (harden.c)
  *   compat_syscalls: false             # count 32-bit (int 0x80) syscalls: costs
  *                                      # a program run on every syscall
@@ -64,6 +66,7 @@
 
 #define SHK_CONFIG_PATH "/etc/shrike/shrike.yaml"
 #define SHK_CONFIG_NICE (-10)
+#define SHK_CONFIG_REALTIME 1
 #define SHK_CONFIG_MAX_LIST 64
 #define SHK_METRICS_ADDR "127.0.0.1:8765"
 
@@ -96,6 +99,9 @@ struct shk_conf {
 	/* The daemon's nice value: responses wait for a CPU behind whatever
 	 * the host is busy with (auditd boosts itself the same way). */
 	int nice;
+	/* SCHED_FIFO priority of the threads that respond, 0: normal
+	 * scheduling (cmd/realtime.h) */
+	int realtime_priority;
 	bool metrics_enabled;
 	const char *metrics_addr; /* host:port */
 	bool k8s_enabled;

@@ -87,6 +87,9 @@ static const char *const allow_any[] = {
 	"brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "msync",
 	"futex", "set_robust_list", "rseq", "set_tid_address", "arch_prctl",
 	"sched_yield", "sched_getaffinity", "getcpu", "getrandom",
+	/* the real-time guard (realtime.h) moves its threads between
+	 * SCHED_FIFO and SCHED_OTHER */
+	"sched_setscheduler", "sched_getscheduler", "sched_getparam",
 	"clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait", "rt_sigpending",
 	"rt_sigsuspend", "sigaltstack", "restart_syscall", "pause", "alarm", "getitimer",
@@ -245,11 +248,11 @@ static int cap_last(void)
 	return last;
 }
 
-int harden_drop_caps(uint32_t *ret_dropped)
+int harden_drop_caps(uint64_t also_keep, uint32_t *ret_dropped)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2];
-	uint64_t keep = 0, had;
+	uint64_t keep = also_keep, had;
 	uint32_t n = 0;
 	int last = cap_last();
 

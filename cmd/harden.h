@@ -27,7 +27,7 @@ int harden_apply(struct harden_info *ret_info);
  * mknod, chroot, audit, ... It must run while the process has one thread
  * (capabilities are per thread). The bounding set is left alone without
  * CAP_SETPCAP. Returns 0 (ret_dropped: how many) or a negative errno. */
-int harden_drop_caps(uint32_t *ret_dropped);
+int harden_drop_caps(uint64_t also_keep, uint32_t *ret_dropped);
 
 /* The Seccomp: mode of a process from /proc/PID/status (0 none, 1 strict,
  * 2 filter; pid 0: this process), or a negative errno. */

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
+
 #include "cli.h"
 #include "control.h"
 #include "enforce.h"
@@ -31,6 +33,7 @@
 #include "plan.h"
 #include "isolate.h"
 #include "qstate.h"
+#include "realtime.h"
 #include "policy.h"
 #include "session.h"
 #include "syscalls.h"
@@ -89,6 +92,7 @@ struct run {
 	int nold;
 	struct shk_ruleset *rs0;
 	uint64_t reloads, reload_failures;
+	struct rt rt; /* the event loop's and the action worker's scheduling */
 	/* hot reload of the config: earlier configs stay (strings of theirs
 	 * are in use), outputs replaced by one drain, then stay for good (a
 	 * metrics scrape may hold a name of theirs) */
@@ -467,6 +471,16 @@ static void status_json(struct run *r, struct jw *w)
 	jw_kuint(w, "reload_failures", r->reload_failures);
 	enforce_status_json(&r->en, w);
 	jw_kbool(w, "sensor_fast_reads", shk_sensor_fast_reads(r->ses.sensor));
+	jw_key(w, "realtime"); /* null: off (realtime_priority: 0, or refused) */
+	if (r->rt.prio) {
+		jw_obj_begin(w);
+		jw_kint(w, "priority", r->rt.prio);
+		jw_kbool(w, "active", r->rt.on);
+		jw_kuint(w, "demotions", r->rt.demotions);
+		jw_obj_end(w);
+	} else {
+		jw_null(w);
+	}
 	jw_key(w, "counters");
 	jw_obj_begin(w);
 	jw_kuint(w, "events", st.received);
@@ -631,6 +645,7 @@ static void config_switch(struct run *r, struct shk_conf *c2, struct shk_sinks *
 	restart_only("harden", c1->harden != c2->harden);
 	restart_only("compat_syscalls", c1->compat_syscalls != c2->compat_syscalls);
 	restart_only("nice", c1->nice != c2->nice);
+	restart_only("realtime_priority", c1->realtime_priority != c2->realtime_priority);
 	restart_only("json_output", c1->json_output != c2->json_output);
 	restart_only("metrics", c1->metrics_enabled != c2->metrics_enabled ||
 					str_differs(c1->metrics_addr, c2->metrics_addr));
@@ -1265,6 +1280,48 @@ static int on_second(void *ctx)
 	return 0;
 }
 
+/* The real-time guard, at each of the loop's ticks (realtime.h). */
+static void on_tick(void *ctx)
+{
+	struct run *r = ctx;
+	enum rt_step step = rt_tick(&r->rt, clock_ns(CLOCK_MONOTONIC));
+
+	if (step == RT_DEMOTE && r->rt.demotions == 1)
+		cli_info("event storm: the event loop used over half a CPU; real-time scheduling is "
+			 "off until it calms down (counted in shrike status: realtime.demotions)");
+	else if (step == RT_DEMOTE)
+		cli_debug("event storm: real-time scheduling off (%llu times)",
+			  (unsigned long long)r->rt.demotions);
+	else if (step == RT_PROMOTE)
+		cli_debug("calm again: real-time scheduling back on");
+}
+
+/* The event loop (this thread) and the action worker at SCHED_FIFO, once
+ * everything else is started. A refusal costs latency, not protection. */
+static void realtime_start(struct run *r)
+{
+	int err;
+
+	rt_init(&r->rt, r->cfg->realtime_priority);
+	if (!r->rt.prio)
+		return;
+	err = rt_add(&r->rt, gettid());
+	if (!err && r->exec) {
+		pid_t tid = shk_executor_tid(r->exec);
+
+		err = tid ? rt_add(&r->rt, tid) : -ESRCH;
+	}
+	if (err)
+		rt_stop(&r->rt);
+	if (err)
+		cli_warn("cannot run at real-time priority %d (%s): responses may wait for a CPU "
+			 "on a busy host (realtime_priority: 0 turns this off)",
+			 r->cfg->realtime_priority, strerror(-err));
+	else
+		cli_debug("event loop%s at SCHED_FIFO priority %d", r->exec ? " and action worker" : "",
+			  r->rt.prio);
+}
+
 /* Drops from here on are alerted (on_second). */
 static void drops_start(struct run *r)
 {
@@ -1285,7 +1342,8 @@ static void drop_caps(struct run *r)
 
 	if (r->no_harden || !r->cfg->harden)
 		return;
-	err = harden_drop_caps(&n);
+	/* the real-time guard raises its threads again after a storm */
+	err = harden_drop_caps(r->cfg->realtime_priority ? 1ull << CAP_SYS_NICE : 0, &n);
 	if (err)
 		cli_warn("cannot drop unneeded capabilities: %s", strerror(-err));
 	else
@@ -1739,6 +1797,7 @@ int cmd_run(int argc, char **argv)
 	so.kp = true; /* deny rules, now or after a reload */
 	so.on_signal = on_signal;
 	so.on_second = on_second;
+	so.on_tick = on_tick;
 	if (enforce_probe(&r->en, &so.lsm))
 		goto out;
 	if (session_start(&r->ses, &so))
@@ -1761,6 +1820,7 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	if (harden(r))
 		goto out;
+	realtime_start(r);
 	drops_start(r);
 	snprintf(what, sizeof(what), "%u rules loaded, %u skipped; %u actions, %u enforced%s",
 		 r->rs->nrules, r->rs->nskipped, r->plan->nactions, r->plan->nenforce,

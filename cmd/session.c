@@ -56,6 +56,8 @@ static int on_tick(void *ctx)
 
 	if (err)
 		return err;
+	if (s->o.on_tick)
+		s->o.on_tick(s->o.ctx);
 	if (s->containers && (s->ticks + 1) % SWEEP_EVERY == 0)
 		shk_containers_sweep(s->containers);
 	if (++s->ticks % STATS_EVERY)

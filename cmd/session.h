@@ -33,6 +33,7 @@ struct session_opts {
 	void *extra_ctx;
 	int (*on_signal)(int sig, void *ctx); /* SIGHUP, SIGUSR1, with ctx; NULL: ignored */
 	int (*on_second)(void *ctx);          /* once a second in the loop, with ctx */
+	void (*on_tick)(void *ctx);           /* at every drain tick (10 ms), with ctx */
 };
 
 struct session {

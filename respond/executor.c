@@ -35,6 +35,7 @@ struct job {
 struct shk_executor {
 	struct shk_executor_opts o;
 	pthread_t thread;
+	pid_t tid; /* the worker's, once it runs (shk_executor_tid) */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	bool running, stop;
@@ -466,6 +467,7 @@ static void *worker(void *arg)
 	struct shk_outcome out[32];
 	uint64_t pruned = boottime_ns();
 
+	__atomic_store_n(&x->tid, gettid(), __ATOMIC_RELEASE);
 	for (;;) {
 		struct job j;
 		uint32_t n;
@@ -582,6 +584,16 @@ fail_errno:
 	shk_executor_free(x);
 	errno = err;
 	return NULL;
+}
+
+pid_t shk_executor_tid(struct shk_executor *x)
+{
+	pid_t tid = 0;
+
+	/* the worker stores it first thing; allow it a second to start */
+	for (int i = 0; i < 1000 && !(tid = __atomic_load_n(&x->tid, __ATOMIC_ACQUIRE)); i++)
+		usleep(1000);
+	return tid;
 }
 
 void shk_executor_free(struct shk_executor *x)

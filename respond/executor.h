@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "plan.h"
 
@@ -87,6 +88,9 @@ struct shk_executor_stats {
 struct shk_executor *shk_executor_new(const struct shk_executor_opts *o);
 /* Stop the worker after the queued jobs are done, then free. */
 void shk_executor_free(struct shk_executor *x);
+/* The worker thread's tid, for its scheduling (cmd/realtime.h); 0 if it
+ * has not started within a second. */
+pid_t shk_executor_tid(struct shk_executor *x);
 /* Add protect patterns (process names) from the policies. */
 int shk_executor_protect(struct shk_executor *x, const char *pattern);
 

@@ -10,8 +10,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -168,6 +170,60 @@ static void test_seccomp_filter_is_on(void **state)
 	assert_int_equal(cap_bit(status, "CapBnd", 16), cap_bit(self, "CapBnd", 16));
 	free(status);
 	free(self);
+	shrike_run_stop(&run);
+	shrike_run_free(&run);
+}
+
+/* ------------------------------------------------------------ realtime */
+
+/* Threads of pid at SCHED_FIFO, and the main thread's policy. */
+static int fifo_threads(pid_t pid, int *main_policy)
+{
+	char path[64];
+	DIR *d;
+	struct dirent *e;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	assert_non_null(d);
+	while ((e = readdir(d))) {
+		int tid = atoi(e->d_name), pol;
+
+		if (tid <= 0)
+			continue;
+		pol = sched_getscheduler(tid) & ~SCHED_RESET_ON_FORK;
+		n += pol == SCHED_FIFO;
+		if (tid == pid)
+			*main_policy = pol;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The event loop and the action worker run at SCHED_FIFO (the default
+ * realtime_priority: 1), under the seccomp filter; nothing else does, and
+ * realtime_priority: 0 leaves them all at normal scheduling. */
+static void test_realtime_threads(void **state)
+{
+	const char *dflt[] = { "-o", "metrics.enabled=false", NULL };
+	const char *off[] = { "-o", "metrics.enabled=false", "-o", "realtime_priority=0", NULL };
+	struct shrike_run run;
+	int main_policy = -1;
+
+	(void)state;
+	start(&run, dflt);
+	assert_int_equal(fifo_threads(run.pid, &main_policy), 2);
+	assert_int_equal(main_policy, SCHED_FIFO);
+	/* what it starts runs at normal priority (SCHED_RESET_ON_FORK) */
+	run_marker();
+	shrike_run_stop(&run);
+	assert_non_null(shrike_run_find(&run, "Ops marker", NULL, NULL));
+	shrike_run_free(&run);
+
+	start(&run, off);
+	assert_int_equal(fifo_threads(run.pid, &main_policy), 0);
+	assert_int_equal(main_policy, SCHED_OTHER);
 	shrike_run_stop(&run);
 	shrike_run_free(&run);
 }
@@ -371,6 +427,7 @@ static void test_log_level(void **state)
 
 	s = run_stderr(debug);
 	assert_non_null(strstr(s, "shrike: debug: seccomp filter installed"));
+	assert_non_null(strstr(s, "shrike: debug: event loop and action worker at SCHED_FIFO priority 1"));
 	free(s);
 	/* the default, info: informational lines, no debug */
 	s = run_stderr(info);
@@ -446,6 +503,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seccomp_filter_is_on),
+		cmocka_unit_test(test_realtime_threads),
 		cmocka_unit_test(test_sigusr1_reopens_file_outputs),
 		cmocka_unit_test(test_metrics_scraped_while_running),
 		cmocka_unit_test(test_log_level),

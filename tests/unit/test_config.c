@@ -148,6 +148,16 @@ static void test_overrides(void **state)
 	assert_int_equal(shk_config_set(c, "nice=high"), -EINVAL);
 	assert_int_equal(c->nice, -20); /* unchanged by the bad ones */
 
+	assert_int_equal(c->realtime_priority, 1); /* the default */
+	assert_int_equal(shk_config_set(c, "realtime_priority=0"), 0);
+	assert_int_equal(c->realtime_priority, 0);
+	assert_int_equal(shk_config_set(c, "realtime_priority=99"), 0);
+	assert_int_equal(shk_config_set(c, "realtime_priority=100"), -EINVAL);
+	assert_non_null(shk_diags_find(c->diags, "-o realtime_priority:1:20: error: "
+						 "realtime_priority: '100' is not a number in [0, 99]"));
+	assert_int_equal(shk_config_set(c, "realtime_priority=-1"), -EINVAL);
+	assert_int_equal(c->realtime_priority, 99);
+
 	assert_int_equal(shk_config_set(c, "rule_matching=some"), -EINVAL);
 	assert_non_null(shk_diags_find(c->diags, "-o rule_matching:1:16: error: rule_matching: "
 						 "'some' is not one of first, all"));

@@ -116,6 +116,12 @@ static void allowed_and_refused(void)
 	/* a command through /bin/sh runs, under the same filter */
 	st = system("grep -q '^Seccomp:[[:space:]]*2' /proc/self/status");
 	CHECK(18, WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	/* the real-time guard: back to normal scheduling under a storm */
+	{
+		struct sched_param sp = { 0 };
+
+		CHECK(19, sched_setscheduler(0, SCHED_OTHER, &sp) == 0 && sched_getscheduler(0) == SCHED_OTHER);
+	}
 }
 
 static void test_filter_allows_and_refuses(void **state)
@@ -221,7 +227,7 @@ static void test_drop_caps(void **state)
 		uint32_t n = 0;
 		int st;
 
-		CHECK(1, harden_drop_caps(&n) == 0 && n > 10);
+		CHECK(1, harden_drop_caps(BIT(CAP_SYS_NICE), &n) == 0 && n > 10);
 		/* gone from every set, the bounding set included */
 		CHECK(2, !(capmask("CapBnd") & (BIT(CAP_SYS_MODULE) | BIT(CAP_SYS_BOOT) |
 						BIT(CAP_SETUID) | BIT(CAP_SETPCAP))));
@@ -230,6 +236,8 @@ static void test_drop_caps(void **state)
 		/* kept */
 		CHECK(5, capmask("CapEff") & BIT(CAP_KILL));
 		CHECK(6, (capmask("CapEff") & BIT(CAP_SYS_ADMIN)) == (eff & BIT(CAP_SYS_ADMIN)));
+		/* kept because the caller asked (the real-time guard) */
+		CHECK(8, (capmask("CapEff") & BIT(CAP_SYS_NICE)) == (eff & BIT(CAP_SYS_NICE)));
 		/* a root command started now cannot get them back */
 		st = system("grep -q '^CapEff:.*' /proc/self/status && "
 			    "test $(( 0x$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status) "
