@@ -1140,6 +1140,67 @@ static __always_inline bool kp_open_noted(void)
 	return f && f->open_ok;
 }
 
+/*
+ * Whether the task's own numbers (euid, container) rule out every open
+ * clause, whatever the file: then an open costs this. The answer depends
+ * on those two values and the policy alone, so it is remembered per CPU
+ * by value (never by a cred or nsproxy pointer, which the slab may hand
+ * to another task with another uid).
+ */
+struct kp_none_ent {
+	__u64 key;  /* policy slot and generation, 0: empty */
+	__u32 euid;
+	__u32 cont; /* 0 host, 1 container */
+	__u64 none;
+};
+
+#define KP_NONE_SLOTS 64
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, KP_NONE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct kp_none_ent);
+} kp_none SEC(".maps");
+
+static __always_inline int kp_open_task_none(struct kp_facts *f, __u64 fields, struct task_struct *task)
+{
+	const __u64 proc_num = (1ull << SHK_KF_UID) | (1ull << SHK_KF_CONTAINER);
+	struct shk_kp_conf *conf;
+	struct kp_none_ent *c;
+	struct nsproxy *ns;
+	__u32 slot = f->slot & 1, i, euid, cont, mnt = 0;
+	__u64 key;
+	int none;
+
+	if (!(fields & proc_num))
+		return 0;
+	conf = bpf_map_lookup_elem(&kp_conf, &slot);
+	if (!conf)
+		return 0;
+	key = (__u64)slot << 32 | conf->gen | 1ull << 33;
+	euid = task->cred->euid.val;
+	ns = task->nsproxy;
+	if (ns)
+		mnt = ns->mnt_ns->ns.inum;
+	cont = mnt != conf->host_mntns; /* as kp_put_proc() */
+	i = (euid ^ euid >> 6 ^ cont << 5) & (KP_NONE_SLOTS - 1);
+	c = bpf_map_lookup_elem(&kp_none, &i);
+	if (!c)
+		return 0;
+	if (c->key == key && c->euid == euid && c->cont == cont)
+		return c->none;
+	kp_put_num(f, SHK_KF_UID, euid);
+	kp_put_num(f, SHK_KF_CONTAINER, cont);
+	none = !(shk_kp_eval_start(SHK_KP_OPEN) &&
+		 shk_kp_eval_fields(SHK_KP_OPEN, fields & proc_num));
+	c->key = key;
+	c->euid = euid;
+	c->cont = cont;
+	c->none = none;
+	return none;
+}
+
 /* The cheap half of the open check, before any path is walked: the
  * numbers (uid, container, open mode). 0: no open clause can match, and
  * the path need not be resolved for the policy. */
@@ -1157,6 +1218,8 @@ __noinline int shk_kp_open_pre(__u32 fd)
 	if (!fields)
 		return 0;
 	task = CUR_TASK();
+	if (kp_open_task_none(f, fields, task))
+		return 0;
 	file = fd_file(task, (int)fd);
 	if (!file)
 		return 0;
@@ -1692,7 +1755,11 @@ static __always_inline int sys_exit_impl(struct pt_regs *regs, long nr, long ret
 	if (!(flags & SHK_INTEREST_EXIT) && (!kp || !kp_open_noted())) {
 		__u32 tid = task->pid;
 
-		if (!bpf_map_lookup_elem(&kp_stash, &tid))
+		/* only programs of a KP_ENTER or KP_STASH syscall leave
+		 * verdicts (an open's cheap check failing is the common case:
+		 * no hash lookup for it) */
+		if (!(flags & (SHK_INTEREST_KP_ENTER | SHK_INTEREST_KP_STASH)) ||
+		    !bpf_map_lookup_elem(&kp_stash, &tid))
 			return 0;
 	} else if (kp && !(flags & (SHK_INTEREST_EXIT | SHK_INTEREST_KP_STASH |
 					SHK_INTEREST_KP_ENTER))) {
@@ -1727,6 +1794,10 @@ static __always_inline int sys_exit_impl(struct pt_regs *regs, long nr, long ret
 	e->ret = ret;
 	e->nr = nr;
 	e->kind = kind;
+	if (!regs) /* a syscall's own tracepoint: the task's saved registers */
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	if (!regs)
+		return 0;
 	sys_args(regs, e->args);
 	e->fd[0].fd = -1;
 	e->fd[1].fd = -1;
@@ -1774,22 +1845,18 @@ int BPF_PROG(shk_sys_exit_plain, struct pt_regs *regs, long ret)
  * The same, from one syscall's own tracepoint (syscalls:sys_exit_NAME), so
  * that syscalls nobody asked about (read, write, close...) run no program
  * at all. The arguments are in the task's saved user registers, which the
- * dispatcher is handed directly.
+ * dispatcher is handed directly (read only once a record is built).
  */
 SEC("tracepoint")
 int shk_sys_exit_tp(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
-	return sys_exit_impl(regs, ctx->nr, ctx->ret, true);
+	return sys_exit_impl(NULL, ctx->nr, ctx->ret, true);
 }
 
 SEC("tracepoint")
 int shk_sys_exit_tp_plain(struct syscall_trace_exit *ctx)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-
-	return sys_exit_impl(regs, ctx->nr, ctx->ret, false);
+	return sys_exit_impl(NULL, ctx->nr, ctx->ret, false);
 }
 
 /* ---------------------------------------------------------------------- */

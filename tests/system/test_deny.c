@@ -45,12 +45,14 @@ static struct {
 	char deny_bin[MAX_PATH], ok_bin[MAX_PATH], audit_bin[MAX_PATH], ctr_bin[MAX_PATH];
 	char named_bin[MAX_PATH], kill_bin[MAX_PATH], ukill_bin[MAX_PATH];
 	char secret[MAX_PATH], public[MAX_PATH], secret2[MAX_PATH], script[MAX_PATH];
+	char uidsecret[MAX_PATH];
 	int port_deny, port_ok, port_kill, listen_fd;
 	struct outcome exec_deny, exec_ok, symlink, hardlink, dotdot, relative, audit;
 	struct outcome ctr_host, ctr_inside, open_deny, open_ok, open_dirfd, open_rel, prctl_open;
 	struct outcome script_run, memfd, connect_deny, connect_ok, argv_deny, argv_ok;
 	struct outcome dry_exec, dry_open, dry_connect;
 	struct outcome kill_exec, ukill_exec, kill_connect;
+	struct outcome uid_root, uid_dropped;
 	struct shrike_run run, dry;
 } T;
 
@@ -140,6 +142,15 @@ static const char policy_text[] =
 	"  output: killed connect (to=%%fd.name)\n"
 	"  priority: CRITICAL\n"
 	"  actions: [kill]\n"
+	"  mode: enforce\n"
+	/* the kernel remembers which uids no open clause can match: a
+	 * process that was root and then is not must be checked again */
+	"- rule: Deny a non-root read\n"
+	"  desc: t\n"
+	"  condition: shk_test_open_read and fd.name = %s and not user.uid = 0\n"
+	"  output: denied non-root read (file=%%fd.name uid=%%user.uid)\n"
+	"  priority: CRITICAL\n"
+	"  actions: [deny]\n"
 	"  mode: enforce\n";
 
 static void path_in(char *out, const char *rel)
@@ -255,6 +266,38 @@ static void exec_memfd(void)
 	_exit(92);
 }
 
+/* Read the uid secret n times: 10 when every read got its bytes. */
+static int read_uidsecret(int n)
+{
+	char b[8];
+
+	for (int i = 0; i < n; i++) {
+		int fd = open(T.uidsecret, O_RDONLY);
+
+		if (fd < 0 || read(fd, b, sizeof(b)) <= 0)
+			return 11;
+		close(fd);
+	}
+	return 10;
+}
+
+static void open_uid_root(void)
+{
+	_exit(read_uidsecret(20));
+}
+
+/* Root's reads are allowed (and remembered as such); then the same
+ * process becomes nobody, twice over (new creds each time), and reads. */
+static void open_uid_dropped(void)
+{
+	if (read_uidsecret(20) != 10)
+		_exit(12);
+	if (setresgid(65534, 65534, 65534) || setresuid(65534, 65534, 0) ||
+	    setresuid(65534, 65534, 65534))
+		_exit(13);
+	_exit(read_uidsecret(1) == 10 ? 14 : 15); /* 14: it read the secret */
+}
+
 static int connect_direct(int port);
 
 /* From a child: this test started shrike, so it is one of shrike's
@@ -329,7 +372,7 @@ static int listen_on(int *port)
 
 static void prepare(void)
 {
-	char helper[MAX_PATH], sub[MAX_PATH], text[sizeof(policy_text) + 12 * MAX_PATH];
+	char helper[MAX_PATH], sub[MAX_PATH], text[sizeof(policy_text) + 13 * MAX_PATH];
 	const char *helpers = getenv("SHRIKE_TEST_HELPERS");
 	char comm[32] = "";
 	FILE *f;
@@ -358,6 +401,9 @@ static void prepare(void)
 	path_in(T.public, "public");
 	path_in(T.secret2, "secret2");
 	path_in(T.script, "evil.sh");
+	path_in(T.uidsecret, "uidsecret");
+	write_file(T.uidsecret, "secret\n", 0644);
+	chmod(T.dir, 0711); /* nobody reaches the uid secret (open_uid_dropped) */
 	write_file(T.secret, "secret\n", 0644);
 	write_file(T.public, "public\n", 0644);
 	write_file(T.secret2, "secret\n", 0644);
@@ -375,7 +421,7 @@ static void prepare(void)
 	comm[strcspn(comm, "\n")] = '\0';
 	path_in(T.policy, "policy.yaml");
 	snprintf(text, sizeof(text), policy_text, T.deny_bin, T.audit_bin, T.ctr_bin, comm, T.secret,
-		 T.script, T.secret2, T.ok_bin, T.port_deny, T.kill_bin, T.ukill_bin, T.port_kill);
+		 T.script, T.secret2, T.ok_bin, T.port_deny, T.kill_bin, T.ukill_bin, T.port_kill, T.uidsecret);
 	write_file(T.policy, text, 0644);
 }
 
@@ -437,6 +483,8 @@ static void act(void)
 	/* sleeps long enough for the executor to find it alive */
 	run_prog(&T.ukill_exec, NULL, NULL, (char *[]){ T.ukill_bin, "10", NULL });
 	in_child(&T.kill_connect, connect_kill_port);
+	in_child(&T.uid_root, open_uid_root);
+	in_child(&T.uid_dropped, open_uid_dropped);
 }
 
 static int group_setup(void **state)
@@ -526,6 +574,17 @@ static void test_open_evasions(void **state)
 	/* `bash script.sh`: the interpreter dies opening the script */
 	assert_true(killed(&T.script_run));
 	assert_false(T.script_run.ran);
+}
+
+static void test_open_by_uid(void **state)
+{
+	const cJSON *a;
+
+	assert_true(WIFEXITED(T.uid_root.status) && WEXITSTATUS(T.uid_root.status) == 10);
+	assert_true(killed(&T.uid_dropped)); /* no longer root: checked again */
+	expect_alert("Deny a non-root read", NULL, NULL, "done");
+	a = shrike_run_find(&T.run, "Deny a non-root read", NULL, NULL);
+	assert_non_null(strstr(shrike_json_str(a, "output"), "uid=65534"));
 }
 
 static void test_argv_pattern(void **state)
@@ -651,6 +710,7 @@ int main(void)
 		cmocka_unit_test(test_host_vs_container),
 		cmocka_unit_test(test_open_denied_reads_nothing),
 		cmocka_unit_test(test_open_evasions),
+		cmocka_unit_test(test_open_by_uid),
 		cmocka_unit_test(test_argv_pattern),
 		cmocka_unit_test(test_connect_eperm),
 		cmocka_unit_test(test_kill_in_kernel_before_first_instruction),
