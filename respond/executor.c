@@ -260,8 +260,22 @@ static const char *kv_backend_name(uint8_t b)
 	return b == SHK_KB_LSM ? "lsm" : b == SHK_KB_CGROUP ? "cgroup" : "signal";
 }
 
-static void run_action(struct shk_executor *x, const struct job *j, const struct shk_planned *a,
-		       struct shk_outcome *out)
+/* A kill of one process (or a deny carried out as one): its target is
+ * pinned by a pidfd before the safety check (run_action). */
+static bool pinned_kill(const struct shk_planned *a)
+{
+	return a->act == SHK_ACT_DENY || (a->act == SHK_ACT_KILL && a->scope == SHK_SCOPE_PROCESS);
+}
+
+static void close_pidfd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void run_action_on(struct shk_executor *x, const struct job *j, const struct shk_planned *a,
+			  struct shk_outcome *out, int *pfd)
 {
 	struct shk_pidref ref = { .pid = j->t.pid, .unit = SHK_START_BOOTTIME_NS, .start = j->t.start_ns };
 	char reason[SHK_SAFETY_REASON_MAX] = "", abs[SHK_CGROUP_PATH_MAX] = "";
@@ -285,8 +299,18 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 		return;
 	}
 
-	/* safety first, in both modes: a dry run must show refusals too */
+	/* safety first, in both modes: a dry run must show refusals too. A
+	 * process kill pins its target first (a pidfd, verified against the
+	 * event's start time), so that this one check covers the process
+	 * that is signalled, with no second check on the way */
 	if (a->act != SHK_ACT_EXEC) {
+		if (pinned_kill(a) && a->mode == SHK_MODE_ENFORCE) {
+			*pfd = shk_pidref_open(&ref);
+			if (*pfd < 0) {
+				set_result(out, *pfd, NULL);
+				return;
+			}
+		}
 		if (process_scope) {
 			if (shk_safety_check(x->safety, j->t.pid, reason, sizeof(reason)) == -EPERM) {
 				set_result(out, -EPERM, reason);
@@ -321,8 +345,8 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	case SHK_ACT_DENY: /* userspace: the rule is not in the kernel, or the
 			    * kernel did not see this event the same way */
 	case SHK_ACT_KILL:
-		if (a->act == SHK_ACT_DENY || a->scope == SHK_SCOPE_PROCESS)
-			err = shk_kill_process(x->safety, &ref, SIGKILL);
+		if (*pfd >= 0)
+			err = shk_pidfd_alive(*pfd) ? shk_kill_pidfd(*pfd, SIGKILL) : -ESRCH;
 		else if (a->scope == SHK_SCOPE_PROCESS_TREE)
 			err = shk_kill_tree(x->safety, &x->mounts, &ref, SIGKILL, ACTION_TIMEOUT_MS);
 		else
@@ -386,6 +410,15 @@ static void run_action(struct shk_executor *x, const struct job *j, const struct
 	    (a->act == SHK_ACT_FREEZE || a->act == SHK_ACT_ISOLATE || a->act == SHK_ACT_QUARANTINE))
 		record_quarantine(x, j, a, abs, out);
 	label_pod(x, j, a, out);
+}
+
+static void run_action(struct shk_executor *x, const struct job *j, const struct shk_planned *a,
+		       struct shk_outcome *out)
+{
+	int pfd = -1;
+
+	run_action_on(x, j, a, out, &pfd);
+	close_pidfd(&pfd);
 }
 
 /*
