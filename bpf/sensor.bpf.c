@@ -112,6 +112,7 @@ struct scratch {
 	__u32 pos;
 	__u32 flags;
 	__u32 n;
+	__u32 unwoken; /* bytes written since this CPU last woke the consumer */
 };
 
 struct {
@@ -459,15 +460,25 @@ __noinline int shk_put_cgroup(__u64 task, __u32 str_at, __u32 slot)
 }
 
 /* A global function takes scalars only, and the verifier keeps a BTF
- * pointer typed whatever C casts say: a copy through memory gives the
- * address as a plain number. */
+ * pointer typed whatever C casts say: a trip through map memory, which
+ * the verifier does not follow, gives the address as a plain number (a
+ * store and a load: no helper call). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} ptrbox SEC(".maps");
+
 static __always_inline __u64 as_scalar(const void *p)
 {
-	const void *tmp = p;
-	__u64 v = 0;
+	__u32 zero = 0;
+	volatile __u64 *box = bpf_map_lookup_elem(&ptrbox, &zero);
 
-	bpf_probe_read_kernel(&v, sizeof(v), &tmp);
-	return v;
+	if (!box)
+		return 0;
+	*box = (__u64)p;
+	return *box;
 }
 
 static __always_inline void put_path(struct rec *r, int slot, const struct path *path)
@@ -656,20 +667,20 @@ static __always_inline void rec_submit(struct rec *r)
 	__u64 wake = 0;
 
 	/*
-	 * Wake the consumer when the unread bytes cross a multiple of
-	 * shk_wakeup_bytes, not on every record: a wakeup is an irq_work,
-	 * a self-IPI (a VM exit under virtualisation) and a context switch.
-	 * Reading the positions is cheap because the consumer stores its
-	 * own only once per batch (detect/ring.c).
+	 * Wake the consumer once this CPU has written shk_wakeup_bytes since
+	 * its last wakeup (userspace gives each CPU its share of the ring),
+	 * not on every record: a wakeup is an irq_work, a self-IPI (a VM
+	 * exit under virtualisation) and a context switch. Counted in the
+	 * CPU's scratch: no helper call to read the ring's positions.
 	 */
 	if (shk_wakeup_bytes) {
-		__u64 before = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		__u64 after = before + size + 8; /* + the ring's record header */
-
-		if (r->urgent || after / shk_wakeup_bytes != before / shk_wakeup_bytes)
+		r->s->unwoken += size + 8; /* + the ring's record header */
+		if (r->urgent || r->s->unwoken >= shk_wakeup_bytes) {
 			wake = BPF_RB_FORCE_WAKEUP;
-		else
+			r->s->unwoken = 0;
+		} else {
 			wake = BPF_RB_NO_WAKEUP;
+		}
 	}
 	if (bpf_ringbuf_output(&events, r->buf, size, wake)) {
 		COUNT(drops);
@@ -695,6 +706,15 @@ static __always_inline struct file *fd_file(struct task_struct *task, int fd)
 	if (fd < 0 || (__u32)fd >= fdt->max_fds)
 		return NULL;
 	arr = fdt->fd;
+	if (shk_fast_reads && bpf_core_field_offset(struct kiocb, ki_filp) == 0) {
+		/* arr[fd] as a direct load, without a helper call: the slot
+		 * viewed as a struct kiocb, whose first member is a struct
+		 * file pointer (the array itself reads as a number) */
+		struct kiocb *slot = bpf_rdonly_cast((void *)((__u64)arr + (__u64)(__u32)fd * 8),
+						     bpf_core_type_id_kernel(struct kiocb));
+
+		return slot->ki_filp;
+	}
 	bpf_probe_read_kernel(&f, sizeof(f), &arr[fd]);
 	return f;
 }

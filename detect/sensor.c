@@ -265,10 +265,12 @@ static int load_skel(struct shk_sensor *s, const struct shk_sensor_opts *opts, b
 	bpf_program__set_autoattach(s->skel->progs.shk_sys_exit_tp, false);
 	bpf_program__set_autoattach(s->skel->progs.shk_sys_exit_tp_plain, false);
 	s->skel->rodata->shk_self_pid = opts ? (uint32_t)opts->self_pid : 0;
-	/* the kernel wakes us each time the unread bytes cross a multiple */
-	if (opts && opts->wakeup_bytes)
-		s->skel->rodata->shk_wakeup_bytes =
-			(uint32_t)(opts->wakeup_bytes < 4096 ? 4096 : opts->wakeup_bytes);
+	/* each CPU wakes us once it has written its share of wakeup_bytes */
+	if (opts && opts->wakeup_bytes) {
+		size_t share = opts->wakeup_bytes / (size_t)s->ncpus;
+
+		s->skel->rodata->shk_wakeup_bytes = (uint32_t)(share < 4096 ? 4096 : share);
+	}
 	s->skel->rodata->shk_fast_reads = fast;
 	bpf_map__set_max_entries(s->skel->maps.scratch, (uint32_t)s->ncpus);
 	bpf_map__set_max_entries(s->skel->maps.events,

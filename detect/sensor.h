@@ -20,10 +20,11 @@ typedef int (*shk_sensor_fn)(const struct shk_event *ev, void *ctx);
 struct shk_sensor_opts {
 	size_t ringbuf_bytes; /* 0: default (8 MiB); rounded up to a power of 2 */
 	int self_pid;         /* records from this tgid are never emitted */
-	/* Batch wakeups: the kernel wakes the consumer each time the unread
-	 * bytes cross a multiple of this (at least 4 KiB); the caller must
-	 * then also drain on a timer (shk_sensor_consume). Records marked
-	 * urgent wake it at once. 0: wake on every record. */
+	/* Batch wakeups: each CPU wakes the consumer once it has written
+	 * its share of this many bytes (this / CPUs, at least 4 KiB) since
+	 * it last did; the caller must then also drain on a timer
+	 * (shk_sensor_consume). Records marked urgent wake it at once. 0:
+	 * wake on every record. */
 	size_t wakeup_bytes;
 	bool verbose;         /* pass libbpf's messages through (to stderr) */
 	/* Also load the BPF-LSM hooks of the lsm backend (lsm/hooks.bpf.h).
