@@ -439,6 +439,11 @@ static int k_compat(struct shk_conf *c, const struct shk_ynode *v)
 	return get_bool(c, v, "compat_syscalls", &c->compat_syscalls);
 }
 
+static int k_mount_tracefs(struct shk_conf *c, const struct shk_ynode *v)
+{
+	return get_bool(c, v, "mount_tracefs", &c->mount_tracefs);
+}
+
 /* host:port, the host an IPv4 address or "localhost" */
 static int check_addr(struct shk_conf *c, const struct shk_ynode *v, const char *s)
 {
@@ -590,6 +595,7 @@ static const struct {
 	{ "realtime_priority", k_realtime },
 	{ "harden", k_harden },
 	{ "compat_syscalls", k_compat },
+	{ "mount_tracefs", k_mount_tracefs },
 	{ "metrics", k_metrics },
 	{ "k8s", k_k8s },
 	{ "outputs", k_outputs },
@@ -739,6 +745,7 @@ struct shk_conf *shk_config_new(void)
 	c->json_output = -1;
 	c->log_level = SHK_LOG_INFO;
 	c->harden = true;
+	c->mount_tracefs = true;
 	c->nice = SHK_CONFIG_NICE;
 	c->realtime_priority = SHK_CONFIG_REALTIME;
 	c->metrics_enabled = true;

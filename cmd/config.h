@@ -23,6 +23,8 @@
  *   harden: true                       # seccomp filter after start-up (harden.c)
  *   compat_syscalls: false             # count 32-bit (int 0x80) syscalls: costs
  *                                      # a program run on every syscall
+ *   mount_tracefs: true                # mount tracefs on /sys/kernel/tracing
+ *                                      # where nothing has (sensor.h)
  *   metrics: {enabled: true, address: 127.0.0.1:8765}
  *   k8s:                               # the Kubernetes API (respond/k8s.h)
  *     enabled: false                   # pod labels as fields, pod quarantine labels
@@ -96,6 +98,7 @@ struct shk_conf {
 	/* Count 32-bit (int 0x80) syscalls, which the per-syscall tracepoints
 	 * do not see, at the cost of a program on every syscall's exit. */
 	bool compat_syscalls;
+	bool mount_tracefs; /* default true */
 	/* The daemon's nice value: responses wait for a CPU behind whatever
 	 * the host is busy with (auditd boosts itself the same way). */
 	int nice;

@@ -644,6 +644,7 @@ static void config_switch(struct run *r, struct shk_conf *c2, struct shk_sinks *
 	restart_only("enforcer", c1->enforcer != c2->enforcer);
 	restart_only("harden", c1->harden != c2->harden);
 	restart_only("compat_syscalls", c1->compat_syscalls != c2->compat_syscalls);
+	restart_only("mount_tracefs", c1->mount_tracefs != c2->mount_tracefs);
 	restart_only("nice", c1->nice != c2->nice);
 	restart_only("realtime_priority", c1->realtime_priority != c2->realtime_priority);
 	restart_only("json_output", c1->json_output != c2->json_output);
@@ -1392,6 +1393,7 @@ static int apply_config(struct run *r, struct session_opts *so, char **policies,
 	if (!so->ringbuf_bytes && c->ringbuf_mb)
 		so->ringbuf_bytes = (size_t)c->ringbuf_mb << 20;
 	so->compat_watch = c->compat_syscalls;
+	so->no_tracefs_mount = !c->mount_tracefs;
 	if (!r->state_dir)
 		r->state_dir = c->state_dir;
 	if (c->control_socket && !strcmp(r->control_path, SHK_CONTROL_PATH))

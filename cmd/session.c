@@ -146,6 +146,7 @@ int session_start(struct session *s, const struct session_opts *o)
 	so.lsm = o->lsm;
 	so.kp = o->kp;
 	so.compat_watch = o->compat_watch;
+	so.no_tracefs_mount = o->no_tracefs_mount;
 	s->boot_to_real_ns = boot_to_real();
 	if (!stat("/proc/self/ns/mnt", &ns))
 		s->own_mntns = (uint32_t)ns.st_ino;
@@ -169,6 +170,8 @@ int session_start(struct session *s, const struct session_opts *o)
 	}
 	if (shk_sensor_warning(s->sensor))
 		cli_warn("%s", shk_sensor_warning(s->sensor));
+	if (shk_sensor_notice(s->sensor))
+		cli_info("%s", shk_sensor_notice(s->sensor));
 	return 0;
 }
 

@@ -25,6 +25,7 @@ struct session_opts {
 	bool lsm;               /* load the lsm backend's hooks (enforce_probe) */
 	bool kp;                /* load the kernel policy's checks (shrike run) */
 	bool compat_watch;      /* count 32-bit syscalls (shk_sensor_opts) */
+	bool no_tracefs_mount;  /* leave tracefs unmounted (shk_sensor_opts) */
 	shk_sensor_fn on_event; /* after the process table is updated */
 	void *ctx;
 	FILE *out;              /* flushed after each batch */

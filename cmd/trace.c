@@ -60,6 +60,9 @@ static void trace_usage(FILE *f)
 		"  --ringbuf-mb N      kernel ring buffer size in MiB (default 8)\n"
 		"  --compat            count 32-bit (int 0x80) syscalls, which are otherwise\n"
 		"                      not seen; costs a program run on every syscall\n"
+		"  --no-mount-tracefs  where tracefs is not mounted, do not mount it on\n"
+		"                      /sys/kernel/tracing: capture through the sys_enter/\n"
+		"                      sys_exit dispatchers (a program on every syscall)\n"
 		"  --list-events       print the events that can be traced and exit\n"
 		"  -v, --verbose       show libbpf and verifier messages\n"
 		"  -h, --help          this help\n"
@@ -216,6 +219,7 @@ int cmd_trace(int argc, char **argv)
 		{ "env", required_argument, NULL, 'E' },    { "ringbuf-mb", required_argument, NULL, 'r' },
 		{ "list-events", no_argument, NULL, 'L' },  { "verbose", no_argument, NULL, 'v' },
 		{ "compat", no_argument, NULL, 'C' },	    { "help", no_argument, NULL, 'h' },
+		{ "no-mount-tracefs", no_argument, NULL, 'T' },
 		{ 0 },
 	};
 	struct session_opts so = { .extra_fd = -1 };
@@ -265,6 +269,9 @@ int cmd_trace(int argc, char **argv)
 			break;
 		case 'C':
 			so.compat_watch = true;
+			break;
+		case 'T':
+			so.no_tracefs_mount = true;
 			break;
 		case 'h':
 			trace_usage(stdout);

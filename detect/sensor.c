@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
@@ -35,6 +37,7 @@ struct shk_sensor {
 	struct btf *vmlinux;
 	bool vmlinux_tried;
 	const char *warning;
+	char notice[256];
 	uint64_t received, malformed, abi_mismatch;
 	/* per syscall: flags and kernel policy class added to the interest */
 	uint8_t extra[SHK_SYSCALL_MAX];
@@ -59,6 +62,7 @@ enum { TP_ENTER, TP_EXIT };
 static void tp_sync(struct shk_sensor *s, int dir);
 static int sensor_attach_syscalls(struct shk_sensor *s);
 static bool syscall_tps_exist(void);
+static void tracefs_ensure(struct shk_sensor *s, bool may_mount);
 
 /* libbpf's own messages only with --verbose: otherwise the caller reports
  * a failure once, in one line, with context. */
@@ -329,6 +333,7 @@ struct shk_sensor *shk_sensor_new(const struct shk_sensor_opts *opts, shk_sensor
 	s->fn = fn;
 	s->ctx = ctx;
 	s->compat_watch = opts && opts->compat_watch;
+	tracefs_ensure(s, !(opts && opts->no_tracefs_mount));
 	if (!memlock_raised)
 		s->warning = "could not raise RLIMIT_MEMLOCK (no CAP_SYS_RESOURCE): continuing, "
 			     "kernels >= 5.11 account BPF memory to cgroups instead";
@@ -440,6 +445,52 @@ static bool syscall_tps_exist(void)
 {
 	return !access("/sys/kernel/tracing/events/syscalls/sys_exit_close", F_OK) ||
 	       !access("/sys/kernel/debug/tracing/events/syscalls/sys_exit_close", F_OK);
+}
+
+#define TRACEFS_DIR "/sys/kernel/tracing"
+
+/*
+ * The per-syscall tracepoints are found by name in tracefs (libbpf reads
+ * each one's id there), so without tracefs the only hooks left are the
+ * sys_enter/sys_exit dispatchers, which run a program on every syscall of
+ * every task, read and write included (a loop of 1-byte reads and writes
+ * ran 1.2-1.4x slower that way, and 1.0-1.06x through the tracepoints). Most distributions mount tracefs at boot; where nothing has, mount
+ * it where the kernel made room for it, as trace-cmd does. It stays
+ * mounted: another tool (or another shrike) may find it there and rely on
+ * it later, and it is root's only (tracefs is mode 0700). A kernel without syscall
+ * tracepoints gets its tracefs unmounted again, nothing changed.
+ */
+static void tracefs_ensure(struct shk_sensor *s, bool may_mount)
+{
+	const char *fallback = "capturing through the sys_enter/sys_exit dispatchers, which "
+			       "run a program on every syscall";
+	struct stat st;
+
+	if (syscall_tps_exist())
+		return;
+	if (!may_mount) {
+		snprintf(s->notice, sizeof(s->notice), "tracefs is not mounted and shrike was told "
+			 "not to mount it: %s", fallback);
+		return;
+	}
+	if (stat(TRACEFS_DIR, &st) || !S_ISDIR(st.st_mode)) {
+		snprintf(s->notice, sizeof(s->notice), "no syscall tracepoints (no tracefs, no "
+			 TRACEFS_DIR "): %s", fallback);
+		return;
+	}
+	if (mount("tracefs", TRACEFS_DIR, "tracefs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)) {
+		snprintf(s->notice, sizeof(s->notice), "tracefs is not mounted and mounting it on "
+			 TRACEFS_DIR " failed (%s): %s", strerror(errno), fallback);
+		return;
+	}
+	if (!syscall_tps_exist()) {
+		umount2(TRACEFS_DIR, 0);
+		snprintf(s->notice, sizeof(s->notice), "this kernel has no syscall tracepoints "
+			 "(CONFIG_FTRACE_SYSCALLS): %s", fallback);
+		return;
+	}
+	snprintf(s->notice, sizeof(s->notice), "mounted tracefs on " TRACEFS_DIR " (nothing had): "
+		 "the per-syscall tracepoints are found there; it stays mounted");
 }
 
 /* The interest flags that make a syscall need a program at entry or exit
@@ -701,6 +752,11 @@ bool shk_sensor_fast_reads(const struct shk_sensor *s)
 const char *shk_sensor_warning(const struct shk_sensor *s)
 {
 	return s->warning;
+}
+
+const char *shk_sensor_notice(const struct shk_sensor *s)
+{
+	return s->notice[0] ? s->notice : NULL;
 }
 
 int shk_sensor_fd(const struct shk_sensor *s)

@@ -41,6 +41,10 @@ struct shk_sensor_opts {
 	 * syscall's exit (sys_exit), which costs each syscall of every task
 	 * a program run, read and close included. */
 	bool compat_watch;
+	/* Do not mount tracefs where nothing has: without it the per-syscall
+	 * tracepoints cannot be found, and the sys_enter/sys_exit
+	 * dispatchers run a program on every syscall instead. */
+	bool no_tracefs_mount;
 };
 
 /* Totals over all CPUs, plus what userspace counted. */
@@ -105,6 +109,9 @@ int shk_sensor_want_all(struct shk_sensor *s);
 /* A start-up condition worth one warning line (e.g. RLIMIT_MEMLOCK could
  * not be raised), or NULL. */
 const char *shk_sensor_warning(const struct shk_sensor *s);
+/* What the sensors did to the host or how they run, worth one line at
+ * start-up (tracefs mounted, or the dispatcher fallback), or NULL. */
+const char *shk_sensor_notice(const struct shk_sensor *s);
 
 /* Whether the sensors read kernel structures with direct loads
  * (bpf_rdonly_cast, Linux 6.2+) rather than helper calls. */

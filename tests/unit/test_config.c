@@ -158,6 +158,13 @@ static void test_overrides(void **state)
 	assert_int_equal(shk_config_set(c, "realtime_priority=-1"), -EINVAL);
 	assert_int_equal(c->realtime_priority, 99);
 
+	assert_true(c->mount_tracefs); /* the default */
+	assert_int_equal(shk_config_set(c, "mount_tracefs=false"), 0);
+	assert_false(c->mount_tracefs);
+	assert_int_equal(shk_config_set(c, "mount_tracefs=sometimes"), -EINVAL);
+	assert_non_null(shk_diags_find(c->diags, "mount_tracefs: 'sometimes' is not a boolean"));
+	assert_false(c->mount_tracefs);
+
 	assert_int_equal(shk_config_set(c, "rule_matching=some"), -EINVAL);
 	assert_non_null(shk_diags_find(c->diags, "-o rule_matching:1:16: error: rule_matching: "
 						 "'some' is not one of first, all"));

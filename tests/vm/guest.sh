@@ -91,8 +91,9 @@ check open-abs-path '"event":"openat".*"path":"/tmp/vm-marker"' /tmp/trace.json
 check open-relative '"raw":"./vm-marker".*"path":"/tmp/vm-marker"\|"path":"/tmp/vm-marker".*"raw":"./vm-marker"' /tmp/trace.json
 # without tracefs there are no syscall tracepoints to attach to: the
 # sys_enter/sys_exit dispatchers capture instead, with the same records
+# (--no-mount-tracefs: shrike would otherwise mount it, checked below)
 umount /sys/kernel/tracing
-/bin/shrike trace --json --event openat,setuid >/tmp/trace-nt.json 2>/tmp/trace-nt.err &
+/bin/shrike trace --no-mount-tracefs --json --event openat,setuid >/tmp/trace-nt.json 2>/tmp/trace-nt.err &
 spid=$!
 i=0
 while ! grep -q ready /tmp/trace-nt.err 2>/dev/null && [ $i -lt 600 ] && kill -0 $spid 2>/dev/null; do
@@ -102,7 +103,26 @@ done
 (cd /tmp && cat ./vm-marker >/dev/null)
 sleep 1
 stop
-mount -t tracefs tracefs /sys/kernel/tracing
+check no-tracefs-notice 'told not to mount it: capturing through the sys_enter/sys_exit dispatchers' /tmp/trace-nt.err
+# where nothing mounted tracefs, shrike mounts it and uses the tracepoints
+/bin/shrike trace --json --event openat >/tmp/trace-mt.json 2>/tmp/trace-mt.err &
+spid=$!
+i=0
+while ! grep -q ready /tmp/trace-mt.err 2>/dev/null && [ $i -lt 600 ] && kill -0 $spid 2>/dev/null; do
+	i=$((i + 1))
+	sleep 0.2
+done
+(cd /tmp && cat ./vm-marker >/dev/null)
+sleep 1
+stop
+check tracefs-mounted 'mounted tracefs on /sys/kernel/tracing' /tmp/trace-mt.err
+check tracefs-mounted-open '"raw":"./vm-marker".*"path":"/tmp/vm-marker"\|"path":"/tmp/vm-marker".*"raw":"./vm-marker"' /tmp/trace-mt.json
+if grep -q ' /sys/kernel/tracing .* - tracefs ' /proc/self/mountinfo; then
+	pass tracefs-stays-mounted
+else
+	fail tracefs-stays-mounted "no tracefs on /sys/kernel/tracing after shrike stopped"
+	mount -t tracefs tracefs /sys/kernel/tracing
+fi
 check no-tracefs-open '"raw":"./vm-marker".*"path":"/tmp/vm-marker"\|"path":"/tmp/vm-marker".*"raw":"./vm-marker"' /tmp/trace-nt.json
 # kernfs_node->parent (pre-6.15 layout) resolves the cgroup path
 check cgroup-path '"args":\["/bin/true","vm-cgroup-exec"\].*"cgroup":"/vmtest"' /tmp/trace.json
