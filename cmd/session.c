@@ -2,6 +2,7 @@
 #include "session.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,6 +173,7 @@ int session_start(struct session *s, const struct session_opts *o)
 		cli_warn("%s", shk_sensor_warning(s->sensor));
 	if (shk_sensor_notice(s->sensor))
 		cli_info("%s", shk_sensor_notice(s->sensor));
+	malloc_trim(0); /* what loading the sensors freed, back to the kernel */
 	return 0;
 }
 
