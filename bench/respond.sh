@@ -103,12 +103,12 @@ wait_alerts() { # rule count
 
 echo "kill: process x$N"
 for i in $(seq 1 "$N"); do
-	"$TMP/shk-victim-kill" 5 2>/dev/null || true
+	{ "$TMP/shk-victim-kill" 5; } 2>/dev/null || true # in braces, bash's "Killed" report is silenced too
 done
 wait_alerts "Bench kill" "$N" || echo "warning: fewer kill alerts than trials"
 echo "kill: process (userspace) x$N"
 for i in $(seq 1 "$N"); do
-	"$TMP/shk-victim-ukil" 5 2>/dev/null || true
+	{ "$TMP/shk-victim-ukil" 5; } 2>/dev/null || true
 done
 wait_alerts "Bench kill userspace" "$N" || echo "warning: fewer kill alerts than trials"
 
