@@ -45,6 +45,8 @@ struct kp_facts {
 	__u32 v_enforce;
 	__u32 v_gen;
 	__u32 v_kill; /* the rule kills (kill: process), whatever the backend */
+	__u32 v_confirm; /* a content match: stop, userspace decides */
+	__u32 _pad4;
 };
 
 struct {
@@ -378,6 +380,7 @@ __noinline int shk_kp_eval_pick(__u32 cls)
 		f->v_rule = cl->rule;
 		f->v_enforce = cl->enforce;
 		f->v_kill = cl->kill;
+		f->v_confirm = cl->confirm;
 		f->v_gen = conf->gen;
 		return 1;
 	}

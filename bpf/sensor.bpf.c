@@ -1013,6 +1013,7 @@ static __always_inline void inode_times(struct inode *ino, __u64 *ctime, __u64 *
 /* kernel policy, signal backend (kpolicy.bpf.h) */
 
 #define SIGKILL 9
+#define SIGSTOP 19
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
 
@@ -1026,7 +1027,10 @@ static __always_inline void kp_verdict(struct rec *r, __u32 kv_off, __u8 backend
 		return;
 	kv->rule = f->v_rule;
 	kv->gen = f->v_gen;
-	kv->action = f->v_enforce ? SHK_KV_KILLED : SHK_KV_WOULD;
+	if (f->v_confirm) /* a copy by content, maybe: userspace decides */
+		kv->action = f->v_enforce ? SHK_KV_HELD : SHK_KV_WOULD_HOLD;
+	else
+		kv->action = f->v_enforce ? SHK_KV_KILLED : SHK_KV_WOULD;
 	kv->backend = backend;
 	r->s->flags |= SHK_F_VERDICT;
 	COUNT(kp_verdicts);
@@ -1061,7 +1065,21 @@ static __always_inline void kp_remember_name(struct task_struct *task)
 	bpf_map_update_elem(&kp_comm, &tgid, comm, BPF_ANY);
 }
 
-__noinline int shk_kp_exec(__u64 task, __u32 exe_flags, __u32 std)
+/* The image's identity by content (shk_exe_head_id), from the first bytes
+ * the kernel read of it; 0 when it cannot be read. */
+static __always_inline __u64 kp_exe_head(struct rec *r, struct linux_binprm *bprm)
+{
+	struct file *file = BPF_CORE_READ(bprm, file);
+	__u64 size;
+
+	if (!file || bpf_probe_read_kernel(r->comp, SHK_EXE_HEAD_BYTES,
+					   __builtin_preserve_access_index(&bprm->buf)))
+		return 0;
+	size = BPF_CORE_READ(file, f_inode, i_size);
+	return shk_exe_head_id(r->comp, size);
+}
+
+__noinline int shk_kp_exec(__u64 task, __u32 exe_flags, __u32 std, __u64 bprm)
 {
 	struct kp_facts *f = kp_facts_get();
 	__u64 fields;
@@ -1074,11 +1092,15 @@ __noinline int shk_kp_exec(__u64 task, __u32 exe_flags, __u32 std)
 	if (!fields)
 		return 0;
 	/* the lsm backend decided at bprm_check_security, except for the
-	 * argument patterns, which only the new image's memory holds: their
-	 * clauses are checked here, the others could not match at
-	 * bprm_check_security without failing the exec */
-	if (shk_kp_lsm && !(fields & KP_ARG_FIELDS))
+	 * argument patterns, which only the new image's memory holds, and
+	 * copies by content, which userspace must confirm: their clauses are
+	 * checked here, the others could not match at bprm_check_security
+	 * without failing the exec */
+	if (shk_kp_lsm && !(fields & (KP_ARG_FIELDS | (1ull << SHK_KF_EXE_HEAD))))
 		return 0;
+	if (fields & (1ull << SHK_KF_EXE_HEAD))
+		kp_put_num(f, SHK_KF_EXE_HEAD,
+			   bprm ? kp_exe_head(&r, (struct linux_binprm *)bprm) : 0);
 	if (fields & KP_ARG_FIELDS)
 		shk_kp_args(rec_str_addr(&r, SHK_EXEC_ARGS), rec_slot(&r, SHK_EXEC_ARGS)->len);
 	kp_put_proc(f, fields, (struct task_struct *)task);
@@ -1097,8 +1119,10 @@ __noinline int shk_kp_exec(__u64 task, __u32 exe_flags, __u32 std)
 	kp_put_num(f, SHK_KF_EXE_UPPER, !!(exe_flags & SHK_EXE_UPPER_LAYER));
 	if (!shk_kp_eval(SHK_KP_EXEC, fields))
 		return 0;
+	/* a copy by content, maybe, is stopped before its first instruction
+	 * while userspace compares the whole image */
 	if (f->v_enforce)
-		bpf_send_signal(SIGKILL);
+		bpf_send_signal(f->v_confirm ? SIGSTOP : SIGKILL);
 	kp_verdict(&r, __builtin_offsetof(struct shk_exec, kv), SHK_KB_SIGNAL);
 	return 1;
 }
@@ -1379,7 +1403,8 @@ static __always_inline int exec_impl(struct task_struct *ttask, pid_t old_pid,
 	for (int i = 0; i < 3; i++)
 		e->std_type[i] = fd_type_of(task, i);
 	if (kp && shk_kp_exec(as_scalar(task), e->exe_flags,
-			      e->std_type[0] | e->std_type[1] << 8 | e->std_type[2] << 16))
+			      e->std_type[0] | e->std_type[1] << 8 | e->std_type[2] << 16,
+			      as_scalar(tbprm)))
 		r.urgent = true;
 	/* an exec the lsm hook let through in audit mode: its "would" waits
 	 * under the tid that called execve */

@@ -19,7 +19,7 @@
 #include <linux/types.h>
 #endif
 
-#define SHK_ABI_VERSION 3 /* 2: shk_task.sid; 3: kernel verdicts */
+#define SHK_ABI_VERSION 4 /* 2: shk_task.sid; 3: kernel verdicts; 4: held execs */
 
 #define SHK_COMM_LEN 16
 /* Bounds on what the kernel side copies. Powers of two: BPF masks with them. */
@@ -147,6 +147,14 @@ enum shk_kv_action {
 	SHK_KV_DENIED = 1, /* the call failed with EPERM */
 	SHK_KV_KILLED = 2, /* SIGKILL sent in the kernel: the task never returns */
 	SHK_KV_WOULD = 3,  /* audit mode: matched, nothing done */
+	/* An exec whose image has the size and first bytes of a denied
+	 * binary (a copy of it, by content: SHK_KF_EXE_HEAD): the kernel
+	 * cannot read the rest, so userspace compares the whole image and
+	 * decides. HELD: SIGSTOP sent, before the first instruction; userspace
+	 * kills it or lets it continue. WOULD_HOLD: the same in audit mode,
+	 * nothing done. */
+	SHK_KV_HELD = 4,
+	SHK_KV_WOULD_HOLD = 5,
 };
 
 enum shk_kv_backend {
@@ -379,6 +387,7 @@ enum shk_kp_field {
 	SHK_KF_RPORT,         /* remote port (connect) */
 	SHK_KF_EXE_INO,       /* the image's inode: hard links, renames */
 	SHK_KF_EXE_DEV,       /* and its device (kernel encoding) */
+	SHK_KF_EXE_HEAD,      /* the image's size and first bytes (shk_exe_head_id) */
 	SHK_KF_ARG0,          /* 0/1: the arguments contain pattern 0 (exec) */
 	SHK_KF_ARG_LAST = SHK_KF_ARG0 + 15, /* ... pattern 15 */
 	SHK_KF_NNUM_END,
@@ -386,6 +395,29 @@ enum shk_kp_field {
 	SHK_KF_RADDR = SHK_KF_NNUM_END,
 	SHK_KF_NFIELDS
 };
+
+/*
+ * The identity of an image that the kernel can compute at exec: its size
+ * and its first SHK_EXE_HEAD_BYTES bytes (linux_binprm.buf, zero-padded
+ * past the end of a short file), hashed (FNV-1a over 64-bit words). Equal
+ * identities are only a candidate: userspace compares the whole files.
+ * Never 0, which stands for "not computed".
+ */
+#define SHK_EXE_HEAD_BYTES 256
+#define SHK_EXE_HEAD_WORDS (SHK_EXE_HEAD_BYTES / 8)
+
+static inline __u64 shk_exe_head_id(const __u64 *w, __u64 size)
+{
+	__u64 h = 0xcbf29ce484222325ull;
+
+	for (int i = 0; i < SHK_EXE_HEAD_WORDS; i++) {
+		h ^= w[i];
+		h *= 0x100000001b3ull;
+	}
+	h ^= size;
+	h *= 0x100000001b3ull;
+	return h ? h : 1;
+}
 
 #define SHK_KP_WORDS 16 /* clause bitmap words: 1024 clauses per class */
 #define SHK_KP_NEEDLES 16     /* argument patterns (proc.args contains) */
@@ -442,7 +474,8 @@ struct shk_kp_clause {
 	__u32 rule;    /* kernel rule number, 1-based */
 	__u8 enforce;  /* 0: audit (report "would"), 1: enforce */
 	__u8 kill;     /* a kill: process rule: SIGKILL in every backend */
-	__u8 _pad[2];
+	__u8 confirm;  /* a match on content (SHK_KF_EXE_HEAD): SHK_KV_HELD */
+	__u8 _pad;
 };
 
 struct shk_kp_class_conf {

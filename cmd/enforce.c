@@ -3,12 +3,16 @@
 #include "enforce.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "kill.h"
 
 int enforce_compile(struct enforce *en, const struct shk_ruleset *rs, struct shk_plan *plan,
 		    bool strict)
@@ -139,12 +143,73 @@ static const struct shk_kverdict *event_kv(const struct shk_event *ev)
 	return NULL;
 }
 
+/*
+ * An exec the kernel held because its image has the size and first bytes
+ * of a denied binary (SHK_KV_HELD: stopped before its first instruction;
+ * SHK_KV_WOULD_HOLD: audit, running). Compare the whole image with the
+ * denied file: the same bytes make it a kill (or a "would"), anything else
+ * lets it go on. Every held process leaves here killed or continued, even
+ * when its policy is gone. Returns the verdict to report, or NULL.
+ */
+static const struct shk_kverdict *held_decide(struct enforce *en, const struct shk_event *ev,
+					      const struct shk_kverdict *kv)
+{
+	bool held = kv->action == SHK_KV_HELD, current = en->e && kv->gen == shk_enforcer_gen(en->e);
+	struct shk_pidref ref = { .pid = (int)ev->hdr->pid, .unit = SHK_START_BOOTTIME_NS };
+	const char *path = NULL;
+	char exe[64];
+	int pidfd = -1, fd, same;
+
+	ref.start = ev->task ? ev->task->start_ns : 0;
+	if (held) {
+		/* pinned first: the signal below reaches this process only */
+		pidfd = shk_pidref_open(&ref);
+		if (pidfd < 0) {
+			en->held_failed++;
+			cli_warn("held exec of pid %d: %s: not decided", ref.pid, strerror(-pidfd));
+			return NULL;
+		}
+	}
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", ref.pid);
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	same = fd < 0 ? -errno : shk_kpolicy_same_image(en->kp, current ? kv->rule : 0, fd, &path);
+	if (fd >= 0)
+		close(fd);
+	if (same < 0) {
+		en->held_failed++;
+		cli_warn("held exec of pid %d: cannot compare its image (%s): let go", ref.pid,
+			 strerror(-same));
+	} else if (same) {
+		en->held_same++;
+	} else {
+		en->held_other++;
+	}
+	if (held) {
+		if (syscall(SYS_pidfd_send_signal, pidfd, same == 1 ? SIGKILL : SIGCONT, NULL, 0) &&
+		    same == 1)
+			cli_warn("held exec of pid %d, a copy of %s: cannot kill it: %s", ref.pid, path,
+				 strerror(errno));
+		close(pidfd);
+	}
+	if (same != 1)
+		return NULL;
+	en->held_kv = *kv;
+	en->held_kv.action = held ? SHK_KV_KILLED : SHK_KV_WOULD;
+	return &en->held_kv;
+}
+
 int64_t enforce_verdict(struct enforce *en, const struct shk_event *ev,
 			const struct shk_kverdict **ret_kv)
 {
 	const struct shk_kverdict *kv = event_kv(ev);
 
 	*ret_kv = NULL;
+	if (kv && ev->type == SHK_EV_EXEC &&
+	    (kv->action == SHK_KV_HELD || kv->action == SHK_KV_WOULD_HOLD)) {
+		kv = held_decide(en, ev, kv);
+		if (!kv)
+			return -1;
+	}
 	if (!kv || !en->e)
 		return -1;
 	en->verdicts++;
@@ -186,6 +251,10 @@ void enforce_status_json(const struct enforce *en, struct jw *w)
 	jw_kuint(w, "verdicts", en->verdicts);
 	jw_kuint(w, "verdicts_stale", en->stale);
 	jw_kuint(w, "verdicts_unmatched", en->unmatched);
+	/* execs held as possible copies of a denied binary, by outcome */
+	jw_kuint(w, "held_copies_killed", en->held_same);
+	jw_kuint(w, "held_not_copies", en->held_other);
+	jw_kuint(w, "held_undecided", en->held_failed);
 	jw_kuint(w, "cgroup_verdicts", st.verdicts);
 	jw_kuint(w, "cgroup_missed", st.missed);
 	jw_obj_end(w);

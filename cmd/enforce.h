@@ -25,6 +25,12 @@ struct enforce {
 	uint64_t verdicts;   /* records that carried a verdict */
 	uint64_t stale;      /* verdicts of another policy generation */
 	uint64_t unmatched;  /* verdicts whose rule the engine did not match */
+	/* execs the kernel held as possible copies of a denied binary
+	 * (SHK_KV_HELD, SHK_KV_WOULD_HOLD): the same bytes, so killed (or
+	 * reported "would"); other bytes, so let go; or unreadable, so let
+	 * go with a warning */
+	uint64_t held_same, held_other, held_failed;
+	struct shk_kverdict held_kv; /* the verdict a held exec became */
 };
 
 /* Compile rs's deny rules and settle each deny action of plan (kernel or

@@ -175,6 +175,9 @@ __noinline int shk_lsm_exec(__u64 bprm_addr)
 	 * name (the compiler turns exact exe paths into inodes too) */
 	kp_put_num(f, SHK_KF_EXE_INO, BPF_CORE_READ(file, f_inode, i_ino));
 	kp_put_num(f, SHK_KF_EXE_DEV, BPF_CORE_READ(file, f_inode, i_sb, s_dev));
+	/* a copy by content is the exec tracepoint's to stop, for userspace
+	 * to confirm: never a denial here on the first bytes alone */
+	kp_put_num(f, SHK_KF_EXE_HEAD, 0);
 	if (fields & (1ull << SHK_KF_EXEPATH)) {
 		shk_put_path(as_scalar(file) + bpf_core_field_offset(struct file, f_path), r.str_at,
 			     SHK_EXEC_EXE);

@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "render.h"
 
@@ -61,6 +63,7 @@ static const char *const field_names[SHK_KF_NFIELDS] = {
 	[SHK_KF_RPORT] = "fd.rport",
 	[SHK_KF_EXE_INO] = "proc.exepath (inode)",
 	[SHK_KF_EXE_DEV] = "proc.exepath (device)",
+	[SHK_KF_EXE_HEAD] = "proc.exepath (content)",
 	[SHK_KF_RADDR] = "fd.rip",
 };
 
@@ -73,7 +76,7 @@ static const char *const field_names[SHK_KF_NFIELDS] = {
 static const uint64_t class_fields[SHK_KP_NCLASS] = {
 	[SHK_KP_EXEC] = PROC_FIELDS | F(SHK_KF_EXEPATH) | F(SHK_KF_STDIN_TYPE) |
 			F(SHK_KF_STDOUT_TYPE) | F(SHK_KF_STDERR_TYPE) | F(SHK_KF_EXE_MEMFD) |
-			F(SHK_KF_EXE_UPPER) | F(SHK_KF_EXE_INO) | F(SHK_KF_EXE_DEV) |
+			F(SHK_KF_EXE_UPPER) | F(SHK_KF_EXE_INO) | F(SHK_KF_EXE_DEV) | F(SHK_KF_EXE_HEAD) |
 			(((1ull << SHK_KP_NEEDLES) - 1) << SHK_KF_ARG0),
 	[SHK_KP_OPEN] = PROC_FIELDS | F(SHK_KF_FD_NAME) | F(SHK_KF_FD_DIR) | F(SHK_KF_FD_FILENAME) |
 			F(SHK_KF_OPEN_READ) | F(SHK_KF_OPEN_WRITE),
@@ -148,6 +151,7 @@ struct kclause {
 	uint32_t kid;
 	bool enforce;
 	bool kill; /* a kill: process rule (shk_kp_clause.kill) */
+	bool confirm; /* a copy by content (shk_kp_clause.confirm) */
 	struct klit *lits;
 	uint32_t nlits;
 };
@@ -1029,6 +1033,77 @@ static int push_inode_twins(struct cc *c, unsigned cls, const struct kclause *k,
 	return 0;
 }
 
+/*
+ * A copy of a denied binary has another path and another inode: only its
+ * bytes are the same. The kernel can compare the size and the first bytes
+ * (shk_exe_head_id); for each file a positive proc.exepath literal names
+ * exactly, a twin clause matches that identity instead of the path, marked
+ * confirm: the kernel stops the process before its first instruction and
+ * userspace compares the whole image with the file (shk_kpolicy_same_image)
+ * before it is killed. The file is remembered for that.
+ */
+static int push_content_twins(struct cc *c, unsigned cls, const struct kclause *k, uint32_t *ret_n)
+{
+	struct shk_kpolicy *kp = c->kp;
+	int err = 0;
+
+	*ret_n = 0;
+	if (cls != SHK_KP_EXEC)
+		return 0;
+	for (uint32_t i = 0; i < k->nlits; i++) {
+		const struct klit *l = &k->lits[i];
+
+		if (l->field != SHK_KF_EXEPATH || l->neg)
+			continue;
+		for (uint32_t s = 0; s < l->nstrs; s++) {
+			struct kclause t = *k;
+			struct shk_kp_image *im;
+			uint64_t id;
+
+			if (!l->strs[s].exact || shk_kpolicy_image_id(l->strs[s].s, &id, -1))
+				continue;
+			if (c->ncl[cls] >= SHK_KP_MAX_CLAUSES)
+				return why(c, "the kernel's %s table is full (%d clauses)", class_names[cls],
+					   SHK_KP_MAX_CLAUSES);
+			im = realloc(kp->images, (kp->nimages + 1) * sizeof(*im));
+			if (!im)
+				return -ENOMEM;
+			kp->images = im;
+			im = &kp->images[kp->nimages];
+			im->path = strdup(l->strs[s].s);
+			if (!im->path)
+				return -ENOMEM;
+			im->id = id;
+			im->kid = k->kid;
+			kp->nimages++;
+			t.confirm = true;
+			t.lits = calloc(k->nlits, sizeof(*t.lits));
+			if (!t.lits)
+				return -ENOMEM;
+			t.nlits = 0;
+			for (uint32_t j = 0; j < k->nlits && !err; j++) {
+				struct klit *d = &t.lits[t.nlits++];
+
+				if (j != i) {
+					err = klit_copy(d, &k->lits[j]);
+					continue;
+				}
+				memset(d, 0, sizeof(*d));
+				d->field = SHK_KF_EXE_HEAD;
+				err = add_num(d, id);
+			}
+			if (!err)
+				err = push_clause(c, cls, &t);
+			if (err) {
+				kclause_free(&t);
+				return err;
+			}
+			(*ret_n)++;
+		}
+	}
+	return 0;
+}
+
 /* ---- the image ------------------------------------------------------- */
 
 static bool str_sat(const struct klit *l, const struct kstr *e)
@@ -1213,6 +1288,7 @@ static int emit_class(struct cc *c, unsigned cls)
 		kp->clause[cls][i].rule = c->cl[cls][i].kid;
 		kp->clause[cls][i].enforce = c->cl[cls][i].enforce;
 		kp->clause[cls][i].kill = c->cl[cls][i].kill;
+		kp->clause[cls][i].confirm = c->cl[cls][i].confirm;
 		for (uint32_t j = 0; j < c->cl[cls][i].nlits; j++)
 			cc->fields |= F(c->cl[cls][i].lits[j].field);
 	}
@@ -1299,6 +1375,9 @@ static int compile_rule(struct cc *c, const struct shk_rule *r, struct shk_plann
 					memset(&per[i][cls], 0, sizeof(per[i][cls]));
 					err = push_inode_twins(c, cls, &pushed, &twins);
 					n += twins;
+					if (!err)
+						err = push_content_twins(c, cls, &pushed, &twins);
+					n += err ? 0 : twins;
 				}
 				n++;
 			}
@@ -1327,13 +1406,20 @@ static void class_table(struct cc *c)
 		}
 }
 
-/* Enforce clauses first: the BPF side takes the lowest set bit. */
+/*
+ * Enforce clauses first: the BPF side takes the lowest set bit. Among
+ * them, copies by content last: such a match is only a candidate, which
+ * userspace may let go, and it must not hide a certain match of another
+ * rule (a kill: process of this very binary, say).
+ */
 static int by_enforce(const void *a, const void *b)
 {
 	const struct kclause *x = a, *y = b;
 
 	if (x->enforce != y->enforce)
 		return x->enforce ? -1 : 1;
+	if (x->confirm != y->confirm)
+		return x->confirm ? 1 : -1;
 	return x->kid < y->kid ? -1 : x->kid > y->kid;
 }
 
@@ -1438,6 +1524,103 @@ nomem:
 	return NULL;
 }
 
+int shk_kpolicy_image_id(const char *path, uint64_t *ret_id, int fd)
+{
+	__u64 w[SHK_EXE_HEAD_WORDS] = { 0 };
+	int own = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
+	int f = path ? own : fd, err = 0;
+	size_t got = 0;
+	struct stat st;
+
+	if (f < 0)
+		return -errno;
+	if (fstat(f, &st)) {
+		err = -errno;
+	} else if (!S_ISREG(st.st_mode)) {
+		err = -EINVAL;
+	} else {
+		/* as the kernel's linux_binprm.buf: zeros past a short file */
+		while (got < sizeof(w)) {
+			ssize_t n = pread(f, (char *)w + got, sizeof(w) - got, (off_t)got);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				err = -errno;
+			if (n <= 0)
+				break;
+			got += (size_t)n;
+		}
+	}
+	if (own >= 0)
+		close(own);
+	if (!err)
+		*ret_id = shk_exe_head_id(w, (uint64_t)st.st_size);
+	return err;
+}
+
+/* Whether two open regular files hold the same bytes: 1, 0, or -errno. */
+static int same_bytes(int a, int b)
+{
+	static char ba[65536], bb[65536]; /* the event loop's only: no stack */
+	struct stat sa, sb;
+	off_t off = 0;
+
+	if (fstat(a, &sa) || fstat(b, &sb))
+		return -errno;
+	if (sa.st_size != sb.st_size)
+		return 0;
+	while (off < sa.st_size) {
+		ssize_t n = pread(a, ba, sizeof(ba), off), m;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		for (ssize_t k = 0; k < n; k += m) {
+			m = pread(b, bb + k, (size_t)(n - k), off + k);
+			if (m < 0 && errno == EINTR) {
+				m = 0;
+				continue;
+			}
+			if (m <= 0)
+				return m < 0 ? -errno : 0; /* shorter: it changed */
+		}
+		if (memcmp(ba, bb, (size_t)n))
+			return 0;
+		off += n;
+	}
+	return 1;
+}
+
+int shk_kpolicy_same_image(const struct shk_kpolicy *kp, uint32_t kid, int fd,
+			   const char **ret_path)
+{
+	uint64_t id;
+	int err = shk_kpolicy_image_id(NULL, &id, fd), ret = 0;
+
+	if (err)
+		return err;
+	for (uint32_t i = 0; kp && i < kp->nimages && ret != 1; i++) {
+		const struct shk_kp_image *im = &kp->images[i];
+		int ref;
+
+		if ((kid && im->kid != kid) || im->id != id)
+			continue;
+		ref = open(im->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+		if (ref < 0) {
+			ret = -errno;
+			continue;
+		}
+		err = same_bytes(fd, ref);
+		close(ref);
+		if (err == 1 && ret_path)
+			*ret_path = im->path;
+		ret = err == 1 ? 1 : err < 0 ? err : ret;
+	}
+	return ret;
+}
+
 void shk_kpolicy_free(struct shk_kpolicy *kp)
 {
 	if (!kp)
@@ -1448,6 +1631,9 @@ void shk_kpolicy_free(struct shk_kpolicy *kp)
 	free(kp->str);
 	free(kp->num);
 	free(kp->addr);
+	for (uint32_t i = 0; i < kp->nimages; i++)
+		free(kp->images[i].path);
+	free(kp->images);
 	free(kp);
 }
 

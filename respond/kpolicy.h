@@ -66,6 +66,13 @@ struct shk_kp_aentry {
 	struct shk_kp_bits bits;
 };
 
+/* A denied binary a copy of which the kernel may stop (SHK_KV_HELD). */
+struct shk_kp_image {
+	uint64_t id;  /* shk_exe_head_id of the file at load */
+	uint32_t kid; /* the kernel rule */
+	char *path;   /* compared in full with the stopped process's image */
+};
+
 struct shk_kpolicy {
 	struct shk_kp_rule *rules; /* indexed by shk_rule.id */
 	uint32_t nrules;
@@ -89,6 +96,8 @@ struct shk_kpolicy {
 	 * scans in the first SHK_KP_ARGS_SCAN bytes only, so the engine checks
 	 * it as well */
 	uint8_t *recheck;
+	struct shk_kp_image *images; /* copies by content: push_content_twins */
+	uint32_t nimages;
 };
 
 /*
@@ -104,6 +113,17 @@ void shk_kpolicy_free(struct shk_kpolicy *kp);
 const struct shk_kp_rule *shk_kpolicy_rule(const struct shk_kpolicy *kp, uint32_t rule_id);
 /* The shk_rule.id of a kernel rule number, or -1. */
 int64_t shk_kpolicy_rule_of(const struct shk_kpolicy *kp, uint32_t kid);
+
+/* The identity by content of the regular file at path, or of the open
+ * file fd when path is NULL (shk_exe_head_id): 0, or -errno. */
+int shk_kpolicy_image_id(const char *path, uint64_t *ret_id, int fd);
+/*
+ * Whether the image open at fd (a held process's /proc/PID/exe) is, byte
+ * for byte, one of the binaries kernel rule kid (0: any rule) denies: 1
+ * (with the file in *ret_path), 0, or -errno when it could not be read.
+ */
+int shk_kpolicy_same_image(const struct shk_kpolicy *kp, uint32_t kid, int fd,
+			   const char **ret_path);
 
 const char *shk_kp_class_name(unsigned cls);
 const char *shk_kp_field_name(unsigned field);

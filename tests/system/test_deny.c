@@ -43,11 +43,11 @@ static struct {
 	const char *dir;
 	char policy[MAX_PATH];
 	char deny_bin[MAX_PATH], ok_bin[MAX_PATH], audit_bin[MAX_PATH], ctr_bin[MAX_PATH];
-	char named_bin[MAX_PATH], kill_bin[MAX_PATH], ukill_bin[MAX_PATH];
+	char named_bin[MAX_PATH], kill_bin[MAX_PATH], ukill_bin[MAX_PATH], helper[MAX_PATH];
 	char secret[MAX_PATH], public[MAX_PATH], secret2[MAX_PATH], script[MAX_PATH];
 	char uidsecret[MAX_PATH];
 	int port_deny, port_ok, port_kill, listen_fd;
-	struct outcome exec_deny, exec_ok, symlink, hardlink, dotdot, relative, audit;
+	struct outcome exec_deny, exec_ok, symlink, hardlink, dotdot, relative, audit, copy, near_copy;
 	struct outcome ctr_host, ctr_inside, open_deny, open_ok, open_dirfd, open_rel, prctl_open;
 	struct outcome script_run, memfd, connect_deny, connect_ok, argv_deny, argv_ok;
 	struct outcome dry_exec, dry_open, dry_connect;
@@ -172,6 +172,19 @@ static void copy_file(const char *from, const char *to, mode_t mode)
 	close(in);
 	close(out);
 	chmod(to, mode);
+}
+
+/* A copy of the marker helper with bytes of its own past the ELF image
+ * (tag), so that no two test binaries are copies of each other: a copy
+ * of a denied binary is denied by its content. */
+static void copy_variant(const char *from, const char *to, const char *tag)
+{
+	FILE *f;
+
+	copy_file(from, to, 0755);
+	f = fopen(to, "a");
+	if (!f || fprintf(f, "\nshk-variant:%s\n", tag) < 0 || fclose(f))
+		fail_msg("append %s", to);
 }
 
 static void write_file(const char *path, const char *text, mode_t mode)
@@ -372,13 +385,13 @@ static int listen_on(int *port)
 
 static void prepare(void)
 {
-	char helper[MAX_PATH], sub[MAX_PATH], text[sizeof(policy_text) + 13 * MAX_PATH];
+	char *helper = T.helper, sub[MAX_PATH], text[sizeof(policy_text) + 13 * MAX_PATH];
 	const char *helpers = getenv("SHRIKE_TEST_HELPERS");
 	char comm[32] = "";
 	FILE *f;
 
 	T.dir = test_tmpdir();
-	snprintf(helper, sizeof(helper), "%s/marker", helpers ? helpers : ".");
+	snprintf(helper, sizeof(T.helper), "%s/marker", helpers ? helpers : ".");
 	for (const char *d = "deny\0audit\0ctr\0sub\0kill\0ukill\0"; *d; d += strlen(d) + 1) {
 		path_in(sub, d);
 		mkdir(sub, 0755);
@@ -390,13 +403,13 @@ static void prepare(void)
 	path_in(T.named_bin, "shk-named");
 	path_in(T.kill_bin, "kill/marker");
 	path_in(T.ukill_bin, "ukill/sleep");
-	copy_file(helper, T.kill_bin, 0755);
+	copy_variant(helper, T.kill_bin, "kill");
 	copy_file("/bin/sleep", T.ukill_bin, 0755);
-	copy_file(helper, T.deny_bin, 0755);
-	copy_file(helper, T.ok_bin, 0755);
-	copy_file(helper, T.audit_bin, 0755);
-	copy_file(helper, T.ctr_bin, 0755);
-	copy_file(helper, T.named_bin, 0755);
+	copy_variant(helper, T.deny_bin, "deny");
+	copy_variant(helper, T.ok_bin, "ok");
+	copy_variant(helper, T.audit_bin, "audit");
+	copy_variant(helper, T.ctr_bin, "ctr");
+	copy_variant(helper, T.named_bin, "named");
 	path_in(T.secret, "secret");
 	path_in(T.public, "public");
 	path_in(T.secret2, "secret2");
@@ -428,6 +441,7 @@ static void prepare(void)
 static void act(void)
 {
 	char m[MAX_PATH], sym[MAX_PATH], hard[MAX_PATH], dotdot[MAX_PATH], deny_dir[MAX_PATH];
+	char copy[MAX_PATH];
 
 	path_in(m, "m-exec");
 	run_prog(&T.exec_deny, NULL, m, (char *[]){ T.deny_bin, m, NULL });
@@ -444,6 +458,17 @@ static void act(void)
 	path_in(m, "m-hardlink");
 	run_prog(&T.hardlink, NULL, m, (char *[]){ hard, m, NULL });
 	snprintf(dotdot, sizeof(dotdot), "%s/sub/../deny/marker", T.dir);
+	/* a copy of the denied binary: another path, another inode, the
+	 * same bytes; and one of its size and first bytes that differs at
+	 * its end, which the kernel holds and shrike lets go */
+	path_in(copy, "copy-of-marker");
+	copy_file(T.deny_bin, copy, 0755);
+	path_in(m, "m-copy");
+	run_prog(&T.copy, NULL, m, (char *[]){ copy, m, NULL });
+	path_in(copy, "near-copy");
+	copy_variant(T.helper, copy, "denz");
+	path_in(m, "m-near-copy");
+	run_prog(&T.near_copy, NULL, m, (char *[]){ copy, m, NULL });
 	path_in(m, "m-dotdot");
 	run_prog(&T.dotdot, NULL, m, (char *[]){ dotdot, m, NULL });
 	path_in(deny_dir, "deny");
@@ -538,6 +563,12 @@ static void test_exec_evasions(void **state)
 	assert_false(T.symlink.ran);
 	assert_true(killed(&T.hardlink)); /* another path, the same inode */
 	assert_false(T.hardlink.ran);
+	assert_true(killed(&T.copy)); /* another path and inode, the same bytes */
+	assert_false(T.copy.ran);
+	expect_alert("Deny exec of a binary", "proc.exepath", "copy-of-marker", "done");
+	/* held for its size and first bytes, let go for the rest */
+	assert_true(exited0(&T.near_copy));
+	assert_true(T.near_copy.ran);
 	assert_true(killed(&T.dotdot));
 	assert_false(T.dotdot.ran);
 	assert_true(killed(&T.relative));

@@ -57,12 +57,14 @@ static void write_policy(bool a, bool b, const char *extra)
 	assert_int_equal(fclose(f), 0);
 }
 
+/* A copy of the marker helper with a trailer of its own (its path): a
+ * copy of a denied binary is denied by content, so A and B must differ. */
 static void copy_bin(const char *to)
 {
-	char cmd[2 * MAX_PATH];
+	char cmd[4 * MAX_PATH];
 	const char *h = getenv("SHRIKE_TEST_HELPERS");
 
-	snprintf(cmd, sizeof(cmd), "cp '%s/marker' '%s'", h ? h : ".", to);
+	snprintf(cmd, sizeof(cmd), "cp '%s/marker' '%s' && echo '%s' >>'%s'", h ? h : ".", to, to, to);
 	assert_int_equal(system(cmd), 0);
 }
 

@@ -7,6 +7,7 @@
  * bit), so every decision below is the one the kernel would take.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -264,7 +265,8 @@ static void test_hard_link_matches_by_inode(void **state)
 	build(&b, yaml, false);
 	unlink(path);
 	assert_int_equal(kr(&b, "Bin")->status, SHK_KPS_KERNEL);
-	assert_int_equal(kr(&b, "Bin")->nclauses, 2); /* the path, and its inode */
+	/* the path, its inode, its content */
+	assert_int_equal(kr(&b, "Bin")->nclauses, 3);
 	/* another name for the same file: a hard link, or after mv */
 	f.s[SHK_KF_EXEPATH] = "/tmp/elsewhere/innocent";
 	NUM(f, SHK_KF_EXE_INO) = st.st_ino;
@@ -273,6 +275,120 @@ static void test_hard_link_matches_by_inode(void **state)
 	/* same inode number on another device: not it */
 	NUM(f, SHK_KF_EXE_DEV) ^= 1;
 	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "");
+	unbuild(&b);
+}
+
+/* A clause of class cls with confirm set: the content twins. */
+static const struct shk_kp_clause *confirm_clause(const struct built *b, unsigned cls)
+{
+	for (uint32_t i = 0; i < b->kp->conf.cls[cls].nclauses; i++)
+		if (b->kp->clause[cls][i].confirm)
+			return &b->kp->clause[cls][i];
+	return NULL;
+}
+
+static void write_bytes(const char *path, const char *bytes, size_t n)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(bytes, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_copy_matches_by_content(void **state)
+{
+	char path[] = "/tmp/shk-kp-XXXXXX", copy[64], other[64], yaml[1024], img[1000];
+	__u64 w[SHK_EXE_HEAD_WORDS] = { 0 };
+	const struct shk_kp_clause *cl;
+	const char *which = NULL;
+	struct built b;
+	struct facts f = { 0 };
+	uint64_t id, id2;
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	close(fd);
+	for (size_t i = 0; i < sizeof(img); i++)
+		img[i] = (char)(i * 7 + 3);
+	write_bytes(path, img, sizeof(img));
+	/* the identity is what the kernel computes: size and first bytes */
+	memcpy(w, img, sizeof(w));
+	assert_int_equal(shk_kpolicy_image_id(path, &id, -1), 0);
+	assert_int_equal(id, shk_exe_head_id(w, sizeof(img)));
+	snprintf(yaml, sizeof(yaml), RULE("Bin", "evt.type = execve and proc.exepath = %s", ""), path);
+	build(&b, yaml, false);
+	cl = confirm_clause(&b, SHK_KP_EXEC);
+	assert_non_null(cl);
+	assert_int_equal(b.kp->nimages, 1);
+	assert_string_equal(b.kp->images[0].path, path);
+	/* a copy elsewhere: other path, other inode, the same first bytes */
+	f.s[SHK_KF_EXEPATH] = "/tmp/elsewhere/innocent";
+	NUM(f, SHK_KF_EXE_INO) = 1;
+	NUM(f, SHK_KF_EXE_HEAD) = id;
+	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "Bin");
+	NUM(f, SHK_KF_EXE_HEAD) = id ^ 1;
+	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "");
+	NUM(f, SHK_KF_EXE_HEAD) = 0; /* not computed (the lsm hook) */
+	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "");
+
+	/* the whole image decides: a true copy, then one that differs only
+	 * past the first bytes (same identity), then a shorter one */
+	snprintf(copy, sizeof(copy), "%s-copy", path);
+	snprintf(other, sizeof(other), "%s-other", path);
+	write_bytes(copy, img, sizeof(img));
+	img[sizeof(img) - 1] ^= 1;
+	write_bytes(other, img, sizeof(img));
+	assert_int_equal(shk_kpolicy_image_id(other, &id2, -1), 0);
+	assert_int_equal(id2, id);
+	fd = open(copy, O_RDONLY);
+	assert_int_equal(shk_kpolicy_same_image(b.kp, cl->rule, fd, &which), 1);
+	assert_string_equal(which, path);
+	assert_int_equal(shk_kpolicy_same_image(b.kp, 0, fd, NULL), 1); /* any rule */
+	assert_int_equal(shk_kpolicy_same_image(b.kp, cl->rule + 1, fd, NULL), 0);
+	close(fd);
+	fd = open(other, O_RDONLY);
+	assert_int_equal(shk_kpolicy_same_image(b.kp, cl->rule, fd, NULL), 0);
+	close(fd);
+	write_bytes(other, img, 300);
+	fd = open(other, O_RDONLY);
+	assert_int_equal(shk_kpolicy_same_image(b.kp, cl->rule, fd, NULL), 0);
+	close(fd);
+	/* the denied file is gone: nothing to compare with */
+	unlink(path);
+	fd = open(copy, O_RDONLY);
+	assert_true(shk_kpolicy_same_image(b.kp, cl->rule, fd, NULL) < 0);
+	close(fd);
+	unlink(copy);
+	unlink(other);
+	unbuild(&b);
+}
+
+/* A candidate by content never hides a certain match of another rule. */
+static void test_content_match_comes_last(void **state)
+{
+	char a[] = "/tmp/shk-kpa-XXXXXX", yaml[2048], img[512];
+	struct built b;
+	struct facts f = { 0 };
+	uint64_t id;
+	int fd = mkstemp(a);
+
+	assert_true(fd >= 0);
+	close(fd);
+	memset(img, 'x', sizeof(img));
+	write_bytes(a, img, sizeof(img));
+	assert_int_equal(shk_kpolicy_image_id(a, &id, -1), 0);
+	snprintf(yaml, sizeof(yaml),
+		 RULE("Deny A", "evt.type = execve and proc.exepath = %s", "")
+		 RULE("Deny B", "evt.type = execve and proc.exepath = /tmp/shk-kp-b", ""), a);
+	build(&b, yaml, false);
+	/* B's path, with A's size and first bytes: B, for certain */
+	f.s[SHK_KF_EXEPATH] = "/tmp/shk-kp-b";
+	NUM(f, SHK_KF_EXE_HEAD) = id;
+	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "Deny B");
+	f.s[SHK_KF_EXEPATH] = "/tmp/shk-kp-c";
+	assert_string_equal(decide(&b, SHK_KP_EXEC, &f, NULL), "Deny A");
+	unlink(a);
 	unbuild(&b);
 }
 
@@ -586,6 +702,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exec_names_and_paths),
 		cmocka_unit_test(test_hard_link_matches_by_inode),
+		cmocka_unit_test(test_copy_matches_by_content),
+		cmocka_unit_test(test_content_match_comes_last),
 		cmocka_unit_test(test_argument_patterns),
 		cmocka_unit_test(test_open_paths),
 		cmocka_unit_test(test_connect_ports_and_nets),

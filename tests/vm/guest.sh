@@ -143,10 +143,14 @@ check no-drops 'drops=0 ' /tmp/trace.err
 # ---- kernel enforcement, lsm backend ------------------------------------
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 mkdir -p /tmp/vmt/bin /tmp/vmt/data /tmp/vmt/m /var/lib/shrike /run
-cp /bin/vmtry /tmp/vmt/bin/evil
-cp /bin/vmtry /tmp/vmt/bin/good
-cp /bin/vmtry /tmp/vmt/bin/vmpriv
-cp /bin/vmtry /tmp/vmt/bin/killme
+# each its own bytes (a trailer past the ELF image): a copy of a denied
+# binary is denied by content, and vmtry itself runs every case
+for b in evil good vmpriv killme; do
+	cp /bin/vmtry /tmp/vmt/bin/$b && echo "$b" >>/tmp/vmt/bin/$b
+done
+# a copy of evil; and one of its size and first bytes that differs at its end
+cp /tmp/vmt/bin/evil /tmp/vmt/copy
+cp /bin/vmtry /tmp/vmt/near && echo evim >>/tmp/vmt/near
 ln -s /tmp/vmt/bin/evil /tmp/vmt/sym
 ln /tmp/vmt/bin/evil /tmp/vmt/hard
 echo secret >/tmp/vmt/data/secret
@@ -193,9 +197,13 @@ lsm_cases() { # case prefix; denied outcome (EPERM, or ok in dry-run)
 	[ $d = EPERM ] && dm=EPERM || dm=ENOEXEC
 	expect $p-module-denied $dm vmtry exec /tmp/vmt/bin/vmpriv vmpriv module /tmp/vmt/data/sibling
 	expect $p-module-neighbour ENOEXEC vmtry module /tmp/vmt/data/sibling
+	[ $d = EPERM ] && k=rc=137 || k=rc=0
+	# a copy: stopped at exec, compared in full by shrike, killed
+	expect $p-exec-copy $k sh -c "vmtry exec /tmp/vmt/copy evil mark /tmp/vmt/m/$p-copy >/dev/null; echo rc=\$?"
+	[ $d = EPERM ] && absent $p-exec-copy-no-instruction /tmp/vmt/m/$p-copy
+	expect $p-exec-near-copy rc=0 sh -c "vmtry exec /tmp/vmt/near evil mark /tmp/vmt/m/$p-near >/dev/null; echo rc=\$?"
 	# kill: process decided in the kernel: the lsm hook refuses the exec
 	# and the caller dies (SIGKILL) before execve returns to it
-	[ $d = EPERM ] && k=rc=137 || k=rc=0
 	expect $p-kill-exec $k sh -c "vmtry exec /tmp/vmt/bin/killme killme mark /tmp/vmt/m/$p-kill >/dev/null; echo rc=\$?"
 	[ $d = EPERM ] && absent $p-kill-no-instruction /tmp/vmt/m/$p-kill
 	# fileless: the image never runs, so its marker never appears
