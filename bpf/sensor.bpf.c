@@ -650,7 +650,8 @@ static __always_inline void fill_hdr(struct rec *r, __u16 type, __u32 tgid, __u3
 	h->cpu = bpf_get_smp_processor_id();
 }
 
-static __always_inline void rec_submit(struct rec *r)
+/* 0, or -1 when the record was lost (counted) */
+static __always_inline int rec_submit(struct rec *r)
 {
 	struct shk_hdr *h = (struct shk_hdr *)r->buf;
 	/* 64-bit on purpose: with a u32, clang checks a zero-extended copy
@@ -661,7 +662,7 @@ static __always_inline void rec_submit(struct rec *r)
 	barrier_var(size);
 	if (size > SHK_EVENT_MAX) {
 		COUNT(oversize);
-		return;
+		return -1;
 	}
 	h->size = size;
 	__u64 wake = 0;
@@ -684,7 +685,7 @@ static __always_inline void rec_submit(struct rec *r)
 	}
 	if (bpf_ringbuf_output(&events, r->buf, size, wake)) {
 		COUNT(drops);
-		return;
+		return -1;
 	}
 	struct shk_counters *c = counters_get();
 	if (c) {
@@ -692,6 +693,7 @@ static __always_inline void rec_submit(struct rec *r)
 		if (r->s->flags & SHK_F_TRUNCATED)
 			c->truncated++;
 	}
+	return 0;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1014,6 +1016,7 @@ static __always_inline void inode_times(struct inode *ino, __u64 *ctime, __u64 *
 
 #define SIGKILL 9
 #define SIGSTOP 19
+#define SIGCONT 18
 #define FMODE_READ 0x1
 #define FMODE_WRITE 0x2
 
@@ -1410,7 +1413,12 @@ static __always_inline int exec_impl(struct task_struct *ttask, pid_t old_pid,
 	 * under the tid that called execve */
 	if (kp && shk_kp_lsm && shk_kp_unstash(old_pid, __builtin_offsetof(struct shk_exec, kv)))
 		r.urgent = true;
-	rec_submit(&r);
+	if (rec_submit(&r) && kp && e->kv.action == SHK_KV_HELD) {
+		/* nobody will hear of the stopped process: let it go (SIGCONT
+		 * discards the pending SIGSTOP), counted as a missed verdict */
+		bpf_send_signal(SIGCONT);
+		COUNT(kp_missed);
+	}
 	return 0;
 }
 
