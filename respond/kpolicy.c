@@ -972,6 +972,47 @@ static int protect_list(struct cc *c, const struct shk_plan *plan)
 }
 
 /*
+ * Push a copy of clause k to class cls whose literal i is field = v instead,
+ * plus field2 = v2 unless field2 is SHK_KF_NFIELDS; confirm marks it a
+ * candidate (shk_kp_clause.confirm).
+ */
+static int push_twin(struct cc *c, unsigned cls, const struct kclause *k, uint32_t i, unsigned field,
+		     uint64_t v, unsigned field2, uint64_t v2, bool confirm)
+{
+	struct kclause t = *k;
+	int err = 0;
+
+	t.confirm = confirm;
+	t.lits = calloc(k->nlits + 1, sizeof(*t.lits));
+	if (!t.lits)
+		return -ENOMEM;
+	t.nlits = 0;
+	for (uint32_t j = 0; j < k->nlits && !err; j++) {
+		struct klit *d = &t.lits[t.nlits++];
+
+		if (j != i) {
+			err = klit_copy(d, &k->lits[j]);
+			continue;
+		}
+		memset(d, 0, sizeof(*d));
+		d->field = field;
+		err = add_num(d, v);
+	}
+	if (!err && field2 < SHK_KF_NFIELDS) {
+		struct klit *d = &t.lits[t.nlits++];
+
+		memset(d, 0, sizeof(*d));
+		d->field = field2;
+		err = add_num(d, v2);
+	}
+	if (!err)
+		err = push_clause(c, cls, &t);
+	if (err)
+		kclause_free(&t);
+	return err;
+}
+
+/*
  * A hard link or a rename of a denied binary has another path but the same
  * inode: for each file a positive proc.exepath literal names exactly (and
  * that exists at load), a twin clause matches the inode instead of the
@@ -988,7 +1029,6 @@ static int push_inode_twins(struct cc *c, unsigned cls, const struct kclause *k,
 		if (l->field != SHK_KF_EXEPATH || l->neg)
 			continue;
 		for (uint32_t s = 0; s < l->nstrs; s++) {
-			struct kclause t = *k;
 			struct stat st;
 			uint64_t kdev;
 
@@ -998,35 +1038,10 @@ static int push_inode_twins(struct cc *c, unsigned cls, const struct kclause *k,
 				return why(c, "the kernel's %s table is full (%d clauses)", class_names[cls],
 					   SHK_KP_MAX_CLAUSES);
 			kdev = (uint64_t)major(st.st_dev) << 20 | minor(st.st_dev);
-			err = 0;
-			t.lits = calloc(k->nlits + 1, sizeof(*t.lits));
-			if (!t.lits)
-				return -ENOMEM;
-			t.nlits = 0;
-			for (uint32_t j = 0; j < k->nlits && !err; j++) {
-				struct klit *d = &t.lits[t.nlits++];
-
-				if (j != i) {
-					err = klit_copy(d, &k->lits[j]);
-					continue;
-				}
-				memset(d, 0, sizeof(*d));
-				d->field = SHK_KF_EXE_INO;
-				err = add_num(d, (uint64_t)st.st_ino);
-			}
-			if (!err) {
-				struct klit *dev = &t.lits[t.nlits++];
-
-				memset(dev, 0, sizeof(*dev));
-				dev->field = SHK_KF_EXE_DEV;
-				err = add_num(dev, kdev);
-			}
-			if (!err)
-				err = push_clause(c, cls, &t);
-			if (err) {
-				kclause_free(&t);
+			err = push_twin(c, cls, k, i, SHK_KF_EXE_INO, (uint64_t)st.st_ino, SHK_KF_EXE_DEV,
+					kdev, false);
+			if (err)
 				return err;
-			}
 			(*ret_n)++;
 		}
 	}
@@ -1056,7 +1071,6 @@ static int push_content_twins(struct cc *c, unsigned cls, const struct kclause *
 		if (l->field != SHK_KF_EXEPATH || l->neg)
 			continue;
 		for (uint32_t s = 0; s < l->nstrs; s++) {
-			struct kclause t = *k;
 			struct shk_kp_image *im;
 			uint64_t id;
 
@@ -1076,28 +1090,9 @@ static int push_content_twins(struct cc *c, unsigned cls, const struct kclause *
 			im->id = id;
 			im->kid = k->kid;
 			kp->nimages++;
-			t.confirm = true;
-			t.lits = calloc(k->nlits, sizeof(*t.lits));
-			if (!t.lits)
-				return -ENOMEM;
-			t.nlits = 0;
-			for (uint32_t j = 0; j < k->nlits && !err; j++) {
-				struct klit *d = &t.lits[t.nlits++];
-
-				if (j != i) {
-					err = klit_copy(d, &k->lits[j]);
-					continue;
-				}
-				memset(d, 0, sizeof(*d));
-				d->field = SHK_KF_EXE_HEAD;
-				err = add_num(d, id);
-			}
-			if (!err)
-				err = push_clause(c, cls, &t);
-			if (err) {
-				kclause_free(&t);
+			err = push_twin(c, cls, k, i, SHK_KF_EXE_HEAD, id, SHK_KF_NFIELDS, 0, true);
+			if (err)
 				return err;
-			}
 			(*ret_n)++;
 		}
 	}

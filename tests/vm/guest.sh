@@ -92,29 +92,27 @@ check open-relative '"raw":"./vm-marker".*"path":"/tmp/vm-marker"\|"path":"/tmp/
 # without tracefs there are no syscall tracepoints to attach to: the
 # sys_enter/sys_exit dispatchers capture instead, with the same records
 # (--no-mount-tracefs: shrike would otherwise mount it, checked below)
+# trace_open NAME ARGS...: shrike trace ARGS into /tmp/trace-NAME.{json,err}
+# while a relative open of the marker runs
+trace_open() {
+	n=$1
+	shift
+	/bin/shrike trace "$@" >/tmp/trace-$n.json 2>/tmp/trace-$n.err &
+	spid=$!
+	i=0
+	while ! grep -q ready /tmp/trace-$n.err 2>/dev/null && [ $i -lt 600 ] && kill -0 $spid 2>/dev/null; do
+		i=$((i + 1))
+		sleep 0.2
+	done
+	(cd /tmp && cat ./vm-marker >/dev/null)
+	sleep 1
+	stop
+}
 umount /sys/kernel/tracing
-/bin/shrike trace --no-mount-tracefs --json --event openat,setuid >/tmp/trace-nt.json 2>/tmp/trace-nt.err &
-spid=$!
-i=0
-while ! grep -q ready /tmp/trace-nt.err 2>/dev/null && [ $i -lt 600 ] && kill -0 $spid 2>/dev/null; do
-	i=$((i + 1))
-	sleep 0.2
-done
-(cd /tmp && cat ./vm-marker >/dev/null)
-sleep 1
-stop
+trace_open nt --no-mount-tracefs --json --event openat,setuid
 check no-tracefs-notice 'told not to mount it: capturing through the sys_enter/sys_exit dispatchers' /tmp/trace-nt.err
 # where nothing mounted tracefs, shrike mounts it and uses the tracepoints
-/bin/shrike trace --json --event openat >/tmp/trace-mt.json 2>/tmp/trace-mt.err &
-spid=$!
-i=0
-while ! grep -q ready /tmp/trace-mt.err 2>/dev/null && [ $i -lt 600 ] && kill -0 $spid 2>/dev/null; do
-	i=$((i + 1))
-	sleep 0.2
-done
-(cd /tmp && cat ./vm-marker >/dev/null)
-sleep 1
-stop
+trace_open mt --json --event openat
 check tracefs-mounted 'mounted tracefs on /sys/kernel/tracing' /tmp/trace-mt.err
 check tracefs-mounted-open '"raw":"./vm-marker".*"path":"/tmp/vm-marker"\|"path":"/tmp/vm-marker".*"raw":"./vm-marker"' /tmp/trace-mt.json
 if grep -q ' /sys/kernel/tracing .* - tracefs ' /proc/self/mountinfo; then
