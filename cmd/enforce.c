@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -185,10 +184,11 @@ static const struct shk_kverdict *held_decide(struct enforce *en, const struct s
 		en->held_other++;
 	}
 	if (held) {
-		if (syscall(SYS_pidfd_send_signal, pidfd, same == 1 ? SIGKILL : SIGCONT, NULL, 0) &&
-		    same == 1)
+		int err = shk_kill_pidfd(pidfd, same == 1 ? SIGKILL : SIGCONT);
+
+		if (err && same == 1)
 			cli_warn("held exec of pid %d, a copy of %s: cannot kill it: %s", ref.pid, path,
-				 strerror(errno));
+				 strerror(-err));
 		close(pidfd);
 	}
 	if (same != 1)

@@ -1012,13 +1012,37 @@ static int push_twin(struct cc *c, unsigned cls, const struct kclause *k, uint32
 	return err;
 }
 
+/* Remember the file a copy is compared with (shk_kpolicy_same_image). */
+static int add_image(struct shk_kpolicy *kp, const char *path, uint64_t id, uint32_t kid)
+{
+	struct shk_kp_image *im = realloc(kp->images, (kp->nimages + 1) * sizeof(*im));
+
+	if (!im)
+		return -ENOMEM;
+	kp->images = im;
+	im = &kp->images[kp->nimages];
+	im->path = strdup(path);
+	if (!im->path)
+		return -ENOMEM;
+	im->id = id;
+	im->kid = kid;
+	kp->nimages++;
+	return 0;
+}
+
 /*
- * A hard link or a rename of a denied binary has another path but the same
- * inode: for each file a positive proc.exepath literal names exactly (and
- * that exists at load), a twin clause matches the inode instead of the
- * path. Pushed to class cls after the clause itself; returns the number.
+ * Another name for a denied binary, or another copy of it. For each file a
+ * positive proc.exepath literal names exactly (and that exists at load),
+ * twin clauses pushed to class cls after the clause itself, each matching
+ * instead of the path:
+ * - its inode and device: a hard link or a rename;
+ * - exec only, its size and first bytes (shk_exe_head_id), marked confirm:
+ *   a copy. The kernel cannot read more of the image, so it stops the
+ *   process before its first instruction and userspace compares the whole
+ *   image with the file (shk_kpolicy_same_image), which is remembered.
+ * Returns the number pushed in *ret_n.
  */
-static int push_inode_twins(struct cc *c, unsigned cls, const struct kclause *k, uint32_t *ret_n)
+static int push_exe_twins(struct cc *c, unsigned cls, const struct kclause *k, uint32_t *ret_n)
 {
 	int err = 0;
 
@@ -1029,12 +1053,13 @@ static int push_inode_twins(struct cc *c, unsigned cls, const struct kclause *k,
 		if (l->field != SHK_KF_EXEPATH || l->neg)
 			continue;
 		for (uint32_t s = 0; s < l->nstrs; s++) {
+			const char *path = l->strs[s].s;
 			struct stat st;
-			uint64_t kdev;
+			uint64_t kdev, id;
 
-			if (!l->strs[s].exact || stat(l->strs[s].s, &st) || !S_ISREG(st.st_mode))
+			if (!l->strs[s].exact || stat(path, &st) || !S_ISREG(st.st_mode))
 				continue;
-			if (c->ncl[cls] >= SHK_KP_MAX_CLAUSES)
+			if (c->ncl[cls] + 2 > SHK_KP_MAX_CLAUSES)
 				return why(c, "the kernel's %s table is full (%d clauses)", class_names[cls],
 					   SHK_KP_MAX_CLAUSES);
 			kdev = (uint64_t)major(st.st_dev) << 20 | minor(st.st_dev);
@@ -1043,54 +1068,11 @@ static int push_inode_twins(struct cc *c, unsigned cls, const struct kclause *k,
 			if (err)
 				return err;
 			(*ret_n)++;
-		}
-	}
-	return 0;
-}
-
-/*
- * A copy of a denied binary has another path and another inode: only its
- * bytes are the same. The kernel can compare the size and the first bytes
- * (shk_exe_head_id); for each file a positive proc.exepath literal names
- * exactly, a twin clause matches that identity instead of the path, marked
- * confirm: the kernel stops the process before its first instruction and
- * userspace compares the whole image with the file (shk_kpolicy_same_image)
- * before it is killed. The file is remembered for that.
- */
-static int push_content_twins(struct cc *c, unsigned cls, const struct kclause *k, uint32_t *ret_n)
-{
-	struct shk_kpolicy *kp = c->kp;
-	int err = 0;
-
-	*ret_n = 0;
-	if (cls != SHK_KP_EXEC)
-		return 0;
-	for (uint32_t i = 0; i < k->nlits; i++) {
-		const struct klit *l = &k->lits[i];
-
-		if (l->field != SHK_KF_EXEPATH || l->neg)
-			continue;
-		for (uint32_t s = 0; s < l->nstrs; s++) {
-			struct shk_kp_image *im;
-			uint64_t id;
-
-			if (!l->strs[s].exact || shk_kpolicy_image_id(l->strs[s].s, &id, -1))
+			if (cls != SHK_KP_EXEC || shk_kpolicy_image_id(path, &id, -1))
 				continue;
-			if (c->ncl[cls] >= SHK_KP_MAX_CLAUSES)
-				return why(c, "the kernel's %s table is full (%d clauses)", class_names[cls],
-					   SHK_KP_MAX_CLAUSES);
-			im = realloc(kp->images, (kp->nimages + 1) * sizeof(*im));
-			if (!im)
-				return -ENOMEM;
-			kp->images = im;
-			im = &kp->images[kp->nimages];
-			im->path = strdup(l->strs[s].s);
-			if (!im->path)
-				return -ENOMEM;
-			im->id = id;
-			im->kid = k->kid;
-			kp->nimages++;
-			err = push_twin(c, cls, k, i, SHK_KF_EXE_HEAD, id, SHK_KF_NFIELDS, 0, true);
+			err = add_image(c->kp, path, id, k->kid);
+			if (!err)
+				err = push_twin(c, cls, k, i, SHK_KF_EXE_HEAD, id, SHK_KF_NFIELDS, 0, true);
 			if (err)
 				return err;
 			(*ret_n)++;
@@ -1368,11 +1350,8 @@ static int compile_rule(struct cc *c, const struct shk_rule *r, struct shk_plann
 					uint32_t twins = 0;
 
 					memset(&per[i][cls], 0, sizeof(per[i][cls]));
-					err = push_inode_twins(c, cls, &pushed, &twins);
+					err = push_exe_twins(c, cls, &pushed, &twins);
 					n += twins;
-					if (!err)
-						err = push_content_twins(c, cls, &pushed, &twins);
-					n += err ? 0 : twins;
 				}
 				n++;
 			}
@@ -1519,13 +1498,33 @@ nomem:
 	return NULL;
 }
 
+/* Up to len bytes at off: fewer only at the end of the file. The count,
+ * or -errno. */
+static ssize_t pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
 int shk_kpolicy_image_id(const char *path, uint64_t *ret_id, int fd)
 {
 	__u64 w[SHK_EXE_HEAD_WORDS] = { 0 };
 	int own = path ? open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK) : -1;
 	int f = path ? own : fd, err = 0;
-	size_t got = 0;
 	struct stat st;
+	ssize_t n;
 
 	if (f < 0)
 		return -errno;
@@ -1533,19 +1532,9 @@ int shk_kpolicy_image_id(const char *path, uint64_t *ret_id, int fd)
 		err = -errno;
 	} else if (!S_ISREG(st.st_mode)) {
 		err = -EINVAL;
-	} else {
+	} else if ((n = pread_full(f, w, sizeof(w), 0)) < 0) {
 		/* as the kernel's linux_binprm.buf: zeros past a short file */
-		while (got < sizeof(w)) {
-			ssize_t n = pread(f, (char *)w + got, sizeof(w) - got, (off_t)got);
-
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				err = -errno;
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
+		err = (int)n;
 	}
 	if (own >= 0)
 		close(own);
@@ -1566,23 +1555,15 @@ static int same_bytes(int a, int b)
 	if (sa.st_size != sb.st_size)
 		return 0;
 	while (off < sa.st_size) {
-		ssize_t n = pread(a, ba, sizeof(ba), off), m;
+		ssize_t n = pread_full(a, ba, sizeof(ba), off), m;
 
-		if (n < 0 && errno == EINTR)
-			continue;
 		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		for (ssize_t k = 0; k < n; k += m) {
-			m = pread(b, bb + k, (size_t)(n - k), off + k);
-			if (m < 0 && errno == EINTR) {
-				m = 0;
-				continue;
-			}
-			if (m <= 0)
-				return m < 0 ? -errno : 0; /* shorter: it changed */
-		}
-		if (memcmp(ba, bb, (size_t)n))
-			return 0;
+			return n < 0 ? (int)n : -EIO;
+		m = pread_full(b, bb, (size_t)n, off);
+		if (m < 0)
+			return (int)m;
+		if (m != n || memcmp(ba, bb, (size_t)n))
+			return 0; /* other bytes, or shorter: it changed */
 		off += n;
 	}
 	return 1;
